@@ -1,0 +1,63 @@
+// kernels/cpu/adamw.cpp — adamw_update, and the flat-buffer reductions sumsq_chunks and
+// add_inplace used by grad-norm clipping and the canonical gradient tree.
+//
+// AdamW: the bias corrections 1 - beta^t are computed once in double (std::pow) and rounded
+// to float; the per-element math is float, in exactly the order of the formula in
+// kernels.h, so every element's result is a pure function of its own inputs.
+// sumsq_chunks: each chunk is one sequential double sum in index order (as the contract
+// states, independent of vector width), chunks in parallel.
+#include <cmath>
+
+#include "core/parallel.h"
+#include "kernels/kernels.h"
+
+namespace cairn::cpu {
+namespace {
+
+constexpr int64_t kTile = 1 << 14;  // elements per parallel tile
+
+template <typename Fn>
+void for_each_tile(int64_t n, Fn&& fn) {
+  parallel_for(ceil_div(n, kTile), [&](int64_t tile) {
+    const int64_t begin = tile * kTile;
+    fn(begin, begin + kTile < n ? begin + kTile : n);
+  });
+}
+
+}  // namespace
+
+void adamw_update(float* params, const float* grads, float* m, float* v, int64_t n, float lr,
+                  float beta1, float beta2, float eps, float weight_decay, int64_t t,
+                  float grad_scale) {
+  const float bias_correction1 = float(1.0 - std::pow(double(beta1), double(t)));
+  const float bias_correction2 = float(1.0 - std::pow(double(beta2), double(t)));
+  for_each_tile(n, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      const float g = grads[i] * grad_scale;
+      const float mi = beta1 * m[i] + (1.0f - beta1) * g;
+      const float vi = beta2 * v[i] + (1.0f - beta2) * g * g;
+      const float m_hat = mi / bias_correction1;
+      const float v_hat = vi / bias_correction2;
+      params[i] -= lr * (m_hat / (std::sqrt(v_hat) + eps) + weight_decay * params[i]);
+      m[i] = mi;
+      v[i] = vi;
+    }
+  });
+}
+
+void sumsq_chunks(double* out, const float* x, int64_t n_chunks, int64_t chunk) {
+  parallel_for(n_chunks, [&](int64_t c) {
+    const float* p = x + c * chunk;
+    double sum = 0.0;
+    for (int64_t i = 0; i < chunk; ++i) sum += double(p[i]) * double(p[i]);
+    out[c] = sum;
+  });
+}
+
+void add_inplace(float* a, const float* b, int64_t n) {
+  for_each_tile(n, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) a[i] += b[i];
+  });
+}
+
+}  // namespace cairn::cpu

@@ -1,0 +1,162 @@
+// kernels/cpu/attention.cpp — causal multi-head self-attention: attention_forward/backward.
+//
+// Work is cut by (sequence b, head h) and, inside, by fixed chunks of kQueryChunk queries.
+// A chunk [q0, q1) only needs keys [0, q1): its scores, the att@v product and all backward
+// products are single-threaded Eigen GEMMs on strided views of qkv/att (gemm_tiles.h); the
+// few entries of those blocks above the diagonal are exact zeros in att.
+//   forward:  tile = (b, h, chunk); rows are independent, so chunks run in parallel.
+//   backward: tile = (b, h); its chunks run in order, because every chunk adds into the
+//             same dk and dv rows: the accumulation order is then fixed by the shape.
+// Softmax is max-subtracted with exps from vector_math.h and row sums in double; att is
+// stored before dropout. Dropout (dropout_mask.h, element = index into att) is applied to a
+// scratch copy of the chunk and regenerated in backward. Scratch memory is O(chunk * T) per
+// tile, never O(T^2 * C).
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "kernels/cpu/dropout_mask.h"
+#include "kernels/cpu/gemm_tiles.h"
+#include "kernels/cpu/vector_math.h"
+#include "kernels/kernels.h"
+
+namespace cairn::cpu {
+namespace {
+
+constexpr int64_t kQueryChunk = 64;
+
+// Strided views of one (b, h): the head's q, k, v columns of qkv and its [T, T] att block.
+struct HeadViews {
+  int64_t T, hs, qkv_stride;
+  int64_t q_off, k_off, v_off;  // offsets of row 0 of q, k, v in qkv (or dqkv)
+  int64_t att_off;              // offset of att[b, h, 0, 0]
+  int64_t out_off;              // offset of out[b, 0, h*hs]
+
+  HeadViews(int64_t b, int64_t h, int64_t T_, int64_t C, int64_t NH)
+      : T(T_), hs(C / NH), qkv_stride(3 * C) {
+    q_off = b * T * 3 * C + h * hs;
+    k_off = q_off + C;
+    v_off = q_off + 2 * C;
+    att_off = (b * NH + h) * T * T;
+    out_off = b * T * C + h * hs;
+  }
+};
+
+// factor[i * kend + j] = dropout multiplier of att[b, h, q0 + i, j] for the chunk's rows.
+void chunk_dropout_factors(float* factor, const DropoutSite& drop, const HeadViews& hv,
+                           int64_t q0, int64_t nq, int64_t kend) {
+  for (int64_t i = 0; i < nq; ++i)
+    dropout_factors(factor + i * kend, drop, hv.att_off + (q0 + i) * hv.T, kend);
+}
+
+// dropped[i, j] = factor[i, j] != 0 ? att[i, j] * factor[i, j] : 0
+void apply_factors(float* dropped, const float* att_rows, int64_t att_stride,
+                   const float* factor, int64_t nq, int64_t kend) {
+  for (int64_t i = 0; i < nq; ++i) {
+    const float* a = att_rows + i * att_stride;
+    const float* f = factor + i * kend;
+    float* d = dropped + i * kend;
+    for (int64_t j = 0; j < kend; ++j) d[j] = f[j] != 0.0f ? a[j] * f[j] : 0.0f;
+  }
+}
+
+// Scores of row t (length t+1) -> softmax in place; entries (t, T) of the row set to 0.
+void softmax_row(float* row, int64_t t, int64_t T, float scale) {
+  const int64_t len = t + 1;
+  for (int64_t j = 0; j < len; ++j) row[j] *= scale;
+  const float max = vec::max_f32(row, len);
+  vec::exp_shifted(row, row, len, max);
+  const float inv_sum = float(1.0 / vec::sum_f64(row, len));
+  for (int64_t j = 0; j < len; ++j) row[j] *= inv_sum;
+  std::memset(row + len, 0, (T - len) * sizeof(float));
+}
+
+}  // namespace
+
+void attention_forward(float* out, float* att, const float* qkv, int B, int T, int C, int NH,
+                       const DropoutSite& drop) {
+  const int64_t hs = C / NH;
+  const float scale = 1.0f / std::sqrt(float(hs));
+  const int64_t n_chunks = ceil_div(T, kQueryChunk);
+  parallel_for(int64_t(B) * NH * n_chunks, [&](int64_t tile) {
+    const int64_t bh = tile / n_chunks, b = bh / NH, h = bh % NH;
+    const HeadViews hv(b, h, T, C, NH);
+    const int64_t q0 = (tile % n_chunks) * kQueryChunk;
+    const int64_t nq = T - q0 < kQueryChunk ? T - q0 : kQueryChunk;
+    const int64_t kend = q0 + nq;  // keys this chunk can see
+
+    const auto q = mat(qkv + hv.q_off + q0 * hv.qkv_stride, nq, hs, hv.qkv_stride);
+    const auto k = mat(qkv + hv.k_off, kend, hs, hv.qkv_stride);
+    const auto v = mat(qkv + hv.v_off, kend, hs, hv.qkv_stride);
+    float* att_rows = att + hv.att_off + q0 * T;
+    auto scores = mat(att_rows, nq, kend, T);
+    scores.noalias() = q * k.transpose();
+    for (int64_t i = 0; i < nq; ++i) softmax_row(att_rows + i * T, q0 + i, T, scale);
+
+    auto y = mat(out + hv.out_off + q0 * C, nq, hs, C);
+    if (drop.p == 0.0f) {
+      y.noalias() = mat(static_cast<const float*>(att_rows), nq, kend, T) * v;
+    } else {
+      std::vector<float> factor(nq * kend), dropped(nq * kend);
+      chunk_dropout_factors(factor.data(), drop, hv, q0, nq, kend);
+      apply_factors(dropped.data(), att_rows, T, factor.data(), nq, kend);
+      y.noalias() = mat(static_cast<const float*>(dropped.data()), nq, kend, kend) * v;
+    }
+  });
+}
+
+// With P = att (softmax), F = dropout factors, D = P * F, out = D @ v:
+//   dv += D^T @ dout;  dD = dout @ v^T;  dP = dD * F;
+//   dS = P * (dP - rowsum(dP * P)) * scale;  dq += dS @ k;  dk += dS^T @ q.
+void attention_backward(float* dqkv, const float* dout, const float* qkv, const float* att,
+                        int B, int T, int C, int NH, const DropoutSite& drop) {
+  const int64_t hs = C / NH;
+  const float scale = 1.0f / std::sqrt(float(hs));
+  const bool dropout = drop.p != 0.0f;
+  parallel_for(int64_t(B) * NH, [&](int64_t bh) {
+    const HeadViews hv(bh / NH, bh % NH, T, C, NH);
+    const int64_t scratch = kQueryChunk * int64_t(T);
+    std::vector<float> grad(scratch), factor(dropout ? scratch : 0), dropped(dropout ? scratch : 0);
+
+    for (int64_t q0 = 0; q0 < T; q0 += kQueryChunk) {
+      const int64_t nq = T - q0 < kQueryChunk ? T - q0 : kQueryChunk;
+      const int64_t kend = q0 + nq;
+      const float* att_rows = att + hv.att_off + q0 * T;
+      const auto q = mat(qkv + hv.q_off + q0 * hv.qkv_stride, nq, hs, hv.qkv_stride);
+      const auto k = mat(qkv + hv.k_off, kend, hs, hv.qkv_stride);
+      const auto v = mat(qkv + hv.v_off, kend, hs, hv.qkv_stride);
+      const auto dy = mat(dout + hv.out_off + q0 * C, nq, hs, C);
+      auto dq = mat(dqkv + hv.q_off + q0 * hv.qkv_stride, nq, hs, hv.qkv_stride);
+      auto dk = mat(dqkv + hv.k_off, kend, hs, hv.qkv_stride);
+      auto dv = mat(dqkv + hv.v_off, kend, hs, hv.qkv_stride);
+
+      if (dropout) {
+        chunk_dropout_factors(factor.data(), drop, hv, q0, nq, kend);
+        apply_factors(dropped.data(), att_rows, T, factor.data(), nq, kend);
+        dv.noalias() += mat(static_cast<const float*>(dropped.data()), nq, kend, kend).transpose() * dy;
+      } else {
+        dv.noalias() += mat(att_rows, nq, kend, T).transpose() * dy;
+      }
+
+      auto g = mat(grad.data(), nq, kend, kend);
+      g.noalias() = dy * v.transpose();  // dD
+      for (int64_t i = 0; i < nq; ++i) {
+        const int64_t len = q0 + i + 1;
+        const float* p = att_rows + i * T;
+        float* gi = grad.data() + i * kend;
+        if (dropout) {
+          const float* f = factor.data() + i * kend;
+          for (int64_t j = 0; j < len; ++j) gi[j] = f[j] != 0.0f ? gi[j] * f[j] : 0.0f;
+        }
+        const float dot = float(vec::dot_f64(gi, p, len));
+        for (int64_t j = 0; j < len; ++j) gi[j] = p[j] * (gi[j] - dot) * scale;
+        std::memset(gi + len, 0, (kend - len) * sizeof(float));
+      }
+      const auto ds = mat(static_cast<const float*>(grad.data()), nq, kend, kend);
+      dq.noalias() += ds * k;
+      dk.noalias() += ds.transpose() * q;
+    }
+  });
+}
+
+}  // namespace cairn::cpu

@@ -1,0 +1,219 @@
+// models/gpt/gpt.cpp — GPT-2 forward and backward for one micro-batch, through kernels/.
+//
+// Activation shapes (N = B*T, L = n_layer, per-layer buffers stacked along a leading L):
+//   encoded [N,C]            embeddings after dropout
+//   ln1, ln2 [L,N,C]         LayerNorm outputs; *_stats [L,2N] = mean then rstd
+//   qkv [L,N,3C]  att [L,B,NH,T,T]  atty [L,N,C]  attproj [L,N,C]
+//   res2 [L,N,C] = x + drop(attproj)        res3 [L,N,C] = res2 + drop(fcproj)
+//   fch, fch_gelu [L,N,4C]  fcproj [L,N,C]
+//   lnf [N,C], lnf_stats [2N], logits [N,Vp] (overwritten by dlogits in backward), losses [N]
+#include "models/gpt/gpt.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/error.h"
+
+namespace cairn::gpt {
+
+namespace {
+void zero(std::vector<float>& v) { std::memset(v.data(), 0, sizeof(float) * v.size()); }
+}  // namespace
+
+GPT::GPT(const GPTConfig& cfg, int B, int T) : cfg_(cfg), layout_(build_layout(cfg)), B_(B), T_(T) {
+  CAIRN_CHECK(T >= 1 && T <= cfg.seq_len, "[gpt] sequence length ", T, " outside [1, ", cfg.seq_len, "]");
+  CAIRN_CHECK(cfg.n_embd % cfg.n_head == 0, "[gpt] n_embd ", cfg.n_embd, " not divisible by n_head ", cfg.n_head);
+  const size_t L = cfg.n_layer, N = size_t(B) * T, C = cfg.n_embd, NH = cfg.n_head;
+  encoded_.resize(N * C);
+  ln1_.resize(L * N * C);
+  ln1_stats_.resize(L * 2 * N);
+  qkv_.resize(L * N * 3 * C);
+  att_.resize(L * B * NH * T * T);
+  atty_.resize(L * N * C);
+  attproj_.resize(L * N * C);
+  res2_.resize(L * N * C);
+  ln2_.resize(L * N * C);
+  ln2_stats_.resize(L * 2 * N);
+  fch_.resize(L * N * 4 * C);
+  fch_gelu_.resize(L * N * 4 * C);
+  fcproj_.resize(L * N * C);
+  res3_.resize(L * N * C);
+  lnf_.resize(N * C);
+  lnf_stats_.resize(2 * N);
+  logits_.resize(N * size_t(cfg.padded_vocab()));
+  losses_.resize(N);
+  d_res_.resize(N * C);
+  d_a_.resize(N * C);
+  d_b_.resize(N * C);
+  d_qkv_.resize(N * 3 * C);
+  d_fch_.resize(2 * N * 4 * C);
+  drop_scratch_.resize(N * C);
+}
+
+DropoutSite GPT::site(int layer, int which) const {
+  DropoutSite s;
+  s.p = drop_.training ? cfg_.dropout : 0.0f;
+  s.seed = drop_.seed;
+  s.step = drop_.step;
+  s.micro_batch = drop_.micro_batch;
+  s.site = uint32_t(layer) * 8u + uint32_t(which);
+  return s;
+}
+
+double GPT::forward(const float* params, const int32_t* tokens, const int32_t* targets,
+                    const DropoutContext& drop) {
+  const int B = B_, T = T_, C = cfg_.n_embd, NH = cfg_.n_head, V = cfg_.vocab_size, Vp = cfg_.padded_vocab();
+  const int L = cfg_.n_layer, N = B * T;
+  const size_t NC = size_t(N) * C;
+  for (int i = 0; i < N; ++i)
+    CAIRN_CHECK(tokens[i] >= 0 && tokens[i] < V, "[gpt] token id ", tokens[i], " outside vocabulary of ", V);
+  tokens_ = tokens;
+  targets_ = targets;
+  drop_ = drop;
+  auto P = [&](const std::string& name) { return params + layout_.find(name).offset; };
+
+  const DropoutSite embd_drop = site(L, 0);
+  if (embd_drop.p > 0) {
+    cpu::encoder_forward(drop_scratch_.data(), tokens, P("wte.weight"), P("wpe.weight"), B, T, C);
+    cpu::dropout_forward(encoded_.data(), drop_scratch_.data(), NC, embd_drop);
+  } else {
+    cpu::encoder_forward(encoded_.data(), tokens, P("wte.weight"), P("wpe.weight"), B, T, C);
+  }
+
+  for (int l = 0; l < L; ++l) {
+    const std::string h = "h." + std::to_string(l) + ".";
+    const float* x = l == 0 ? encoded_.data() : res3_.data() + (l - 1) * NC;
+    float* ln1 = ln1_.data() + l * NC;
+    float* ln1_stats = ln1_stats_.data() + size_t(l) * 2 * N;
+    float* qkv = qkv_.data() + l * 3 * NC;
+    float* att = att_.data() + size_t(l) * B * NH * T * T;
+    float* atty = atty_.data() + l * NC;
+    float* attproj = attproj_.data() + l * NC;
+    float* res2 = res2_.data() + l * NC;
+    float* ln2 = ln2_.data() + l * NC;
+    float* ln2_stats = ln2_stats_.data() + size_t(l) * 2 * N;
+    float* fch = fch_.data() + l * 4 * NC;
+    float* fch_gelu = fch_gelu_.data() + l * 4 * NC;
+    float* fcproj = fcproj_.data() + l * NC;
+    float* res3 = res3_.data() + l * NC;
+
+    cpu::layernorm_forward(ln1, ln1_stats, ln1_stats + N, x, P(h + "ln_1.weight"), P(h + "ln_1.bias"), N, C);
+    cpu::matmul_forward(qkv, ln1, P(h + "attn.c_attn.weight"), P(h + "attn.c_attn.bias"), N, C, 3 * C);
+    cpu::attention_forward(atty, att, qkv, B, T, C, NH, site(l, 0));
+    cpu::matmul_forward(attproj, atty, P(h + "attn.c_proj.weight"), P(h + "attn.c_proj.bias"), N, C, C);
+    const DropoutSite d1 = site(l, 1);
+    if (d1.p > 0) {
+      cpu::dropout_forward(drop_scratch_.data(), attproj, NC, d1);
+      cpu::residual_forward(res2, x, drop_scratch_.data(), NC);
+    } else {
+      cpu::residual_forward(res2, x, attproj, NC);
+    }
+    cpu::layernorm_forward(ln2, ln2_stats, ln2_stats + N, res2, P(h + "ln_2.weight"), P(h + "ln_2.bias"), N, C);
+    cpu::matmul_forward(fch, ln2, P(h + "mlp.c_fc.weight"), P(h + "mlp.c_fc.bias"), N, C, 4 * C);
+    cpu::gelu_forward(fch_gelu, fch, 4 * NC);
+    cpu::matmul_forward(fcproj, fch_gelu, P(h + "mlp.c_proj.weight"), P(h + "mlp.c_proj.bias"), N, 4 * C, C);
+    const DropoutSite d2 = site(l, 2);
+    if (d2.p > 0) {
+      cpu::dropout_forward(drop_scratch_.data(), fcproj, NC, d2);
+      cpu::residual_forward(res3, res2, drop_scratch_.data(), NC);
+    } else {
+      cpu::residual_forward(res3, res2, fcproj, NC);
+    }
+  }
+
+  const float* last = res3_.data() + (L - 1) * NC;
+  cpu::layernorm_forward(lnf_.data(), lnf_stats_.data(), lnf_stats_.data() + N, last, P("ln_f.weight"),
+                         P("ln_f.bias"), N, C);
+  cpu::matmul_nt_forward(logits_.data(), lnf_.data(), P("wte.weight"), N, C, Vp);
+  if (!targets) return 0.0;
+  for (int i = 0; i < N; ++i)
+    CAIRN_CHECK(targets[i] >= 0 && targets[i] < V, "[gpt] target id ", targets[i], " outside vocabulary of ", V);
+  cpu::crossentropy_forward_backward(losses_.data(), nullptr, logits_.data(), targets, N, V, Vp, 0.0f);
+  double sum = 0;
+  for (int i = 0; i < N; ++i) sum += losses_[i];
+  return sum / N;
+}
+
+void GPT::backward(const float* params, float* grads, float loss_scale) {
+  CAIRN_CHECK(targets_ != nullptr, "[gpt] backward() needs a forward() with targets");
+  const int B = B_, T = T_, C = cfg_.n_embd, NH = cfg_.n_head, V = cfg_.vocab_size, Vp = cfg_.padded_vocab();
+  const int L = cfg_.n_layer, N = B * T;
+  const size_t NC = size_t(N) * C;
+  auto P = [&](const std::string& name) { return params + layout_.find(name).offset; };
+  auto G = [&](const std::string& name) { return grads + layout_.find(name).offset; };
+
+  // Loss head: dlogits (in place of logits), tied LM head, final LayerNorm.
+  cpu::crossentropy_forward_backward(losses_.data(), logits_.data(), logits_.data(), targets_, N, V, Vp,
+                                     loss_scale / float(N));
+  zero(d_a_);
+  cpu::matmul_nt_backward(d_a_.data(), G("wte.weight"), logits_.data(), lnf_.data(), P("wte.weight"), N, C, Vp);
+  zero(d_res_);
+  cpu::layernorm_backward(d_res_.data(), G("ln_f.weight"), G("ln_f.bias"), d_a_.data(), res3_.data() + (L - 1) * NC,
+                          P("ln_f.weight"), lnf_stats_.data(), lnf_stats_.data() + N, N, C);
+
+  // d_res_ carries the gradient of the residual stream down through the layers.
+  float* d_gelu = d_fch_.data();
+  float* d_fch = d_fch_.data() + 4 * NC;
+  for (int l = L - 1; l >= 0; --l) {
+    const std::string h = "h." + std::to_string(l) + ".";
+    const float* x = l == 0 ? encoded_.data() : res3_.data() + (l - 1) * NC;
+    const float* ln1 = ln1_.data() + l * NC;
+    const float* ln1_stats = ln1_stats_.data() + size_t(l) * 2 * N;
+    const float* qkv = qkv_.data() + l * 3 * NC;
+    const float* att = att_.data() + size_t(l) * B * NH * T * T;
+    const float* atty = atty_.data() + l * NC;
+    const float* res2 = res2_.data() + l * NC;
+    const float* ln2 = ln2_.data() + l * NC;
+    const float* ln2_stats = ln2_stats_.data() + size_t(l) * 2 * N;
+    const float* fch = fch_.data() + l * 4 * NC;
+    const float* fch_gelu = fch_gelu_.data() + l * 4 * NC;
+
+    // res3 = res2 + drop(fcproj)
+    const float* d_fcproj = d_res_.data();
+    const DropoutSite d2 = site(l, 2);
+    if (d2.p > 0) {
+      zero(d_b_);
+      cpu::dropout_backward(d_b_.data(), d_res_.data(), NC, d2);
+      d_fcproj = d_b_.data();
+    }
+    std::memset(d_fch_.data(), 0, sizeof(float) * d_fch_.size());
+    cpu::matmul_backward(d_gelu, G(h + "mlp.c_proj.weight"), G(h + "mlp.c_proj.bias"), d_fcproj, fch_gelu,
+                         P(h + "mlp.c_proj.weight"), N, 4 * C, C);
+    cpu::gelu_backward(d_fch, fch, d_gelu, 4 * NC);
+    zero(d_a_);
+    cpu::matmul_backward(d_a_.data(), G(h + "mlp.c_fc.weight"), G(h + "mlp.c_fc.bias"), d_fch, ln2,
+                         P(h + "mlp.c_fc.weight"), N, C, 4 * C);
+    cpu::layernorm_backward(d_res_.data(), G(h + "ln_2.weight"), G(h + "ln_2.bias"), d_a_.data(), res2,
+                            P(h + "ln_2.weight"), ln2_stats, ln2_stats + N, N, C);
+
+    // res2 = x + drop(attproj)
+    const float* d_attproj = d_res_.data();
+    const DropoutSite d1 = site(l, 1);
+    if (d1.p > 0) {
+      zero(d_b_);
+      cpu::dropout_backward(d_b_.data(), d_res_.data(), NC, d1);
+      d_attproj = d_b_.data();
+    }
+    zero(d_a_);
+    cpu::matmul_backward(d_a_.data(), G(h + "attn.c_proj.weight"), G(h + "attn.c_proj.bias"), d_attproj, atty,
+                         P(h + "attn.c_proj.weight"), N, C, C);
+    zero(d_qkv_);
+    cpu::attention_backward(d_qkv_.data(), d_a_.data(), qkv, att, B, T, C, NH, site(l, 0));
+    zero(d_a_);
+    cpu::matmul_backward(d_a_.data(), G(h + "attn.c_attn.weight"), G(h + "attn.c_attn.bias"), d_qkv_.data(), ln1,
+                         P(h + "attn.c_attn.weight"), N, C, 3 * C);
+    cpu::layernorm_backward(d_res_.data(), G(h + "ln_1.weight"), G(h + "ln_1.bias"), d_a_.data(), x,
+                            P(h + "ln_1.weight"), ln1_stats, ln1_stats + N, N, C);
+  }
+
+  const float* d_embed = d_res_.data();
+  const DropoutSite embd_drop = site(L, 0);
+  if (embd_drop.p > 0) {
+    zero(d_b_);
+    cpu::dropout_backward(d_b_.data(), d_res_.data(), NC, embd_drop);
+    d_embed = d_b_.data();
+  }
+  cpu::encoder_backward(G("wte.weight"), G("wpe.weight"), d_embed, tokens_, B, T, C);
+}
+
+}  // namespace cairn::gpt

@@ -1,0 +1,106 @@
+// models/gpt/gpt.h — GPT-2 (Radford et al. 2019) on one flat fp32 parameter buffer.
+//
+// Architecture: token + learned position embeddings, n_layer pre-LayerNorm blocks (causal
+// multi-head self-attention, then a 4x MLP with tanh-GELU), a final LayerNorm, and an LM head
+// tied to the token embedding. Dropout (model.dropout) after the embeddings, on attention
+// probabilities and on both residual branches, masks drawn from Philox counters (DESIGN §2.6).
+// The vocabulary is padded to a multiple of 64 (Vp); padded logits are masked out of the loss
+// and the padded embedding rows stay zero.
+//
+// Parameters, gradients and AdamW moments share one canonical layout (ParamLayout): the HF
+// GPT-2 tensors in state-dict order with HF names and shapes (Conv1D weights are [in, out]),
+// each starting on a 16-float boundary, total padded to a multiple of kChunkFloats.
+//
+// GPT owns the activation buffers for one micro-batch of B sequences and computes
+// forward (loss) and backward (gradient ADDED into a flat gradient buffer) through kernels/.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "kernels/kernels.h"
+
+namespace cairn::gpt {
+
+struct GPTConfig {
+  int n_layer = 0;
+  int n_head = 0;
+  int n_embd = 0;
+  int seq_len = 0;      // maximum context T (size of the position embedding)
+  int vocab_size = 0;   // V
+  float dropout = 0.0f;
+  int padded_vocab() const { return (vocab_size + 63) / 64 * 64; }
+};
+
+struct ParamTensor {
+  std::string name;                   // HF GPT-2 name, e.g. "h.3.mlp.c_fc.weight"
+  std::vector<int64_t> shape;         // stored shape
+  std::vector<int64_t> export_shape;  // shape with the real vocabulary (wte), else == shape
+  int64_t offset = 0;                 // into the flat buffer, in floats
+  int64_t numel = 0;
+  bool decay = false;                 // weight decay applies (matrices, not biases/LayerNorm)
+};
+
+struct ParamLayout {
+  std::vector<ParamTensor> tensors;
+  int64_t total = 0;  // flat buffer length: multiple of kChunkFloats
+  int64_t n_params() const;  // real parameters (excluding padding and padded vocab rows)
+  const ParamTensor& find(const std::string& name) const;
+};
+
+ParamLayout build_layout(const GPTConfig& cfg);
+
+// GPT-2 initialisation from Philox(seed, kInit): weights N(0, 0.02), residual projections
+// (attn.c_proj, mlp.c_proj) N(0, 0.02/sqrt(2*n_layer)), biases 0, LayerNorm weight 1 / bias 0,
+// padded vocabulary rows and inter-tensor padding 0. Element e of tensor i draws from counter
+// (e/2, i, 0, 0): the same bits on any rank and thread count.
+void init_params(const GPTConfig& cfg, const ParamLayout& layout, float* params, uint64_t seed);
+
+// Which dropout masks to use for one micro-batch (see DropoutSite in kernels.h).
+struct DropoutContext {
+  bool training = false;  // false: no dropout regardless of cfg.dropout
+  uint64_t seed = 0;
+  uint32_t step = 0;
+  uint32_t micro_batch = 0;
+};
+
+class GPT {
+ public:
+  // Allocates activations for micro-batches of up to B sequences of T <= cfg.seq_len tokens.
+  GPT(const GPTConfig& cfg, int B, int T);
+
+  const GPTConfig& config() const { return cfg_; }
+  const ParamLayout& layout() const { return layout_; }
+
+  // Mean cross-entropy over the B*T targets. With targets == nullptr only logits are computed
+  // (see logits()). Keeps the activations for backward().
+  double forward(const float* params, const int32_t* tokens, const int32_t* targets,
+                 const DropoutContext& drop);
+  // Adds d(loss * loss_scale)/d(params) into grads (flat, layout()). Must follow forward() with
+  // targets, with the same dropout context.
+  void backward(const float* params, float* grads, float loss_scale);
+
+  // Logits [B, T, Vp] of the last forward().
+  const float* logits() const { return logits_.data(); }
+  int B() const { return B_; }
+  int T() const { return T_; }
+
+ private:
+  struct LayerActs;
+  DropoutSite site(int layer, int which) const;
+
+  GPTConfig cfg_;
+  ParamLayout layout_;
+  int B_, T_;
+  const int32_t* tokens_ = nullptr;
+  const int32_t* targets_ = nullptr;
+  DropoutContext drop_;
+  // Forward activations (see gpt.cpp for shapes), one block per layer where needed.
+  std::vector<float> encoded_, ln1_, ln1_stats_, qkv_, att_, atty_, attproj_, res2_, ln2_,
+      ln2_stats_, fch_, fch_gelu_, fcproj_, res3_, lnf_, lnf_stats_, logits_, losses_;
+  // Backward scratch: gradients of activations, reused across layers.
+  std::vector<float> d_res_, d_a_, d_b_, d_qkv_, d_fch_, drop_scratch_;
+};
+
+}  // namespace cairn::gpt

@@ -1,0 +1,206 @@
+// checkpoint/commit.cpp — the commit protocol and the synchronous save (see commit.h).
+#include "checkpoint/commit.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <chrono>
+
+#include "checkpoint/file_io.h"
+#include "checkpoint/manifest.h"
+#include "comm/gather.h"
+#include "core/error.h"
+#include "core/log.h"
+
+namespace cairn::ckpt {
+namespace {
+
+using nlohmann::json;
+
+json result_to_json(const CommitResult& r) {
+  return {{"ok", r.ok}, {"error", r.error}, {"dir", r.dir}, {"logical_hash", r.logical_hash},
+          {"bytes", r.bytes}, {"removed", r.removed}};
+}
+
+CommitResult result_from_json(const std::string& s) {
+  json j = json::parse(s);
+  CommitResult r;
+  r.ok = j.at("ok").get<bool>();
+  r.error = j.at("error").get<std::string>();
+  r.dir = j.at("dir").get<std::string>();
+  r.logical_hash = j.at("logical_hash").get<std::string>();
+  r.bytes = j.at("bytes").get<int64_t>();
+  r.removed = j.at("removed").get<std::vector<std::string>>();
+  return r;
+}
+
+void remove_quietly(const std::string& path) {
+  try {
+    remove_tree(path);
+  } catch (const Error& e) {
+    log_warn(e.what());
+  }
+}
+
+std::string not_saved(int64_t step) { return str("checkpoint step ", step, " not saved: "); }
+
+}  // namespace
+
+std::string prepare_step_dir(const std::string& run_dir, int64_t step) {
+  CAIRN_CHECK(step >= 0, "checkpoint step ", step, " must be >= 0");
+  make_dir(checkpoints_dir(run_dir));
+  const std::string tmp = step_tmp_dir(run_dir, step);
+  if (is_dir(tmp)) {
+    log_info("removing ", tmp, " (left by an interrupted save)");
+    remove_tree(tmp);
+  }
+  if (::mkdir(tmp.c_str(), 0755) != 0) CAIRN_FAIL(tmp, ": cannot create directory: ", os_reason(errno));
+  return tmp;
+}
+
+CommitResult commit_records(const std::string& run_dir, int64_t step, const Layout& layout,
+                            const std::vector<ShardRecord>& records, const json& state,
+                            const Retention& retention) {
+  validate_retention(retention);
+  const std::string tmp = step_tmp_dir(run_dir, step);
+  const std::string final_dir = step_dir(run_dir, step);
+  CommitResult res;
+  try {
+    Manifest m = build_manifest(step, layout, records, state);
+    for (const ManifestShard& s : m.shards) {
+      const std::string path = join_path(tmp, s.file);
+      struct stat st {};
+      if (::stat(path.c_str(), &st) != 0)
+        CAIRN_FAIL(path, ": rank ", s.rank, "'s shard is not visible to rank 0: ", os_reason(errno),
+                   " (is run.dir on a file system shared by all ranks?)");
+      CAIRN_CHECK(int64_t(st.st_size) == s.bytes, path, ": ", st.st_size, " bytes but rank ", s.rank, " wrote ",
+                  s.bytes, " (is run.dir on a file system shared by all ranks?)");
+      res.bytes += s.bytes;
+    }
+    write_file_atomic(join_path(tmp, kManifestFile), m.to_json().dump(1) + "\n");
+    res.logical_hash = m.logical_hash;
+  } catch (...) {
+    remove_quietly(tmp);
+    throw;
+  }
+
+  // A checkpoint of this step may exist (e.g. a run resumed from an earlier one): the new
+  // save of the same step replaces it. It is moved aside first so that a crash leaves one
+  // or the other committed, never neither.
+  std::string replaced;
+  if (is_dir(final_dir)) {
+    replaced = final_dir + ".old";
+    remove_tree(replaced);
+    rename_path(final_dir, replaced);
+    log_warn(final_dir, " already exists; replacing it with the new save of step ", step);
+  }
+  try {
+    rename_path(tmp, final_dir);
+    fsync_dir(checkpoints_dir(run_dir));
+  } catch (...) {
+    if (!replaced.empty() && !is_dir(final_dir)) ::rename(replaced.c_str(), final_dir.c_str());
+    remove_quietly(tmp);
+    throw;
+  }
+
+  // Committed. Nothing below can undo that, so failures here are warnings.
+  res.ok = true;
+  res.dir = final_dir;
+  try {
+    write_latest(run_dir, step_dir_name(step));
+  } catch (const Error& e) {
+    log_warn("checkpoint ", final_dir, " is committed, but updating `latest` failed: ", e.what());
+  }
+  if (!replaced.empty()) remove_quietly(replaced);
+  try {
+    res.removed = apply_retention(run_dir, retention, final_dir);
+  } catch (const Error& e) {
+    log_warn("checkpoint ", final_dir, " is committed, but retention failed: ", e.what());
+  }
+  return res;
+}
+
+CommitResult commit(Comm& comm, const std::string& run_dir, int64_t step, const Layout& layout,
+                    const ShardRecord& mine, bool my_write_ok, const json& state, const Retention& retention) {
+  validate_retention(retention);
+
+  if (!comm.all_agree(my_write_ok)) {
+    // Every rank learns why: the first failing rank's reason, and how many failed.
+    const std::vector<std::string> errors = allgather_strings(
+        comm, my_write_ok ? std::string() : (mine.error.empty() ? "writing the shard failed" : mine.error));
+    CommitResult res;
+    int first = -1, n_failed = 0;
+    for (int r = 0; r < int(errors.size()); ++r) {
+      if (errors[size_t(r)].empty()) continue;
+      if (first < 0) first = r;
+      ++n_failed;
+    }
+    res.error = not_saved(step) + (comm.size() > 1 ? str("rank ", first, ": ") : std::string()) +
+                errors[size_t(first)] +
+                (n_failed > 1 ? str(" (", n_failed - 1, " more ranks failed too)") : std::string());
+    if (comm.rank() == 0) remove_quietly(step_tmp_dir(run_dir, step));
+    comm.barrier();
+    return res;
+  }
+
+  const std::vector<std::string> gathered = allgather_strings(comm, mine.serialize());
+  std::string reply;
+  if (comm.rank() == 0) {
+    CommitResult res;
+    try {
+      std::vector<ShardRecord> records;
+      for (const std::string& s : gathered) records.push_back(ShardRecord::deserialize(s));
+      res = commit_records(run_dir, step, layout, records, state, retention);
+    } catch (const std::exception& e) {
+      res = CommitResult{};
+      res.error = not_saved(step) + e.what();
+      remove_quietly(step_tmp_dir(run_dir, step));
+    }
+    reply = result_to_json(res).dump();
+  }
+  CommitResult res = result_from_json(broadcast_string(comm, reply, 0));
+  comm.barrier();
+  return res;
+}
+
+SaveStats save_checkpoint(Comm& comm, const std::string& run_dir, int64_t step, const Layout& layout,
+                          const std::vector<OwnedSlice>& slices, const json& state, const Retention& retention) {
+  const auto t0 = std::chrono::steady_clock::now();
+  validate_retention(retention);
+  SaveStats stats;
+
+  std::string prepare_error;
+  if (comm.rank() == 0) {
+    try {
+      prepare_step_dir(run_dir, step);
+    } catch (const std::exception& e) {
+      prepare_error = e.what();
+    }
+  }
+  prepare_error = broadcast_string(comm, prepare_error, 0);  // also the barrier before writing
+  if (!prepare_error.empty()) {
+    stats.error = not_saved(step) + prepare_error;
+    return stats;
+  }
+
+  ShardRecord mine;
+  bool ok = true;
+  try {
+    mine = write_shard(step_tmp_dir(run_dir, step), comm.rank(), comm.size(), layout, slices);
+  } catch (const std::exception& e) {
+    ok = false;
+    mine.error = e.what();
+  }
+  CommitResult c = commit(comm, run_dir, step, layout, mine, ok, state, retention);
+
+  stats.ok = c.ok;
+  stats.error = c.error;
+  stats.dir = c.dir;
+  stats.logical_hash = c.logical_hash;
+  stats.bytes = c.bytes;
+  stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  stats.gb_per_s = stats.seconds > 0 ? double(stats.bytes) / stats.seconds / 1e9 : 0;
+  return stats;
+}
+
+}  // namespace cairn::ckpt

@@ -1,0 +1,192 @@
+// checkpoint/file_io.cpp — buffered fsync'ing writer, pread reader, atomic replace, dirs.
+#include "checkpoint/file_io.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <system_error>
+
+#include "core/error.h"
+
+namespace cairn::ckpt {
+namespace fs = std::filesystem;
+
+std::string os_reason(int err) {
+  std::string reason = std::strerror(err);
+  switch (err) {
+    case ENOSPC: return reason + " (free disk space, or lower checkpoint.keep_last)";
+    case EDQUOT: return reason + " (disk quota exceeded: free space or raise the quota)";
+    case EROFS: return reason + " (the file system is read-only: point run.dir at a writable location)";
+    case EACCES:
+    case EPERM: return reason + " (make the directory writable, or point run.dir elsewhere)";
+    case EFBIG: return reason + " (a file size limit was hit: check `ulimit -f`)";
+    case ENOENT: return reason + " (does the path exist?)";
+    case EIO: return reason + " (I/O error: check the disk)";
+    default: return reason;
+  }
+}
+
+// ---- FileWriter ---------------------------------------------------------------------------
+
+FileWriter::FileWriter(std::string path) : path_(std::move(path)) {
+  fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd_ < 0) CAIRN_FAIL(path_, ": cannot create file: ", os_reason(errno));
+  buf_.resize(size_t(kWriteBufferBytes));
+}
+
+FileWriter::~FileWriter() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void FileWriter::write_direct(const void* data, int64_t bytes) {
+  const char* p = static_cast<const char*>(data);
+  while (bytes > 0) {
+    ssize_t n = ::write(fd_, p, size_t(std::min(bytes, kMaxWriteCall)));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) CAIRN_FAIL(path_, ": write failed: ", os_reason(errno));
+    if (n == 0) CAIRN_FAIL(path_, ": write failed: no progress (disk full?)");
+    p += n;
+    bytes -= n;
+    written_ += n;
+  }
+}
+
+void FileWriter::flush() {
+  size_t used = used_;
+  used_ = 0;
+  if (used > 0) write_direct(buf_.data(), int64_t(used));
+}
+
+void FileWriter::write(const void* data, int64_t bytes) {
+  CAIRN_CHECK(fd_ >= 0, path_, ": write after close");
+  const char* p = static_cast<const char*>(data);
+  if (int64_t(used_) + bytes <= kWriteBufferBytes) {
+    std::memcpy(buf_.data() + used_, p, size_t(bytes));
+    used_ += size_t(bytes);
+    return;
+  }
+  flush();
+  if (bytes >= kWriteBufferBytes) {
+    write_direct(p, bytes);
+  } else {
+    std::memcpy(buf_.data(), p, size_t(bytes));
+    used_ = size_t(bytes);
+  }
+}
+
+void FileWriter::write_zeros(int64_t bytes) {
+  static const char zeros[4096] = {};
+  while (bytes > 0) {
+    int64_t n = std::min<int64_t>(bytes, sizeof(zeros));
+    write(zeros, n);
+    bytes -= n;
+  }
+}
+
+void FileWriter::close() {
+  CAIRN_CHECK(fd_ >= 0, path_, ": closed twice");
+  flush();
+  if (::fsync(fd_) != 0) CAIRN_FAIL(path_, ": fsync failed: ", os_reason(errno));
+  int fd = fd_;
+  fd_ = -1;
+  if (::close(fd) != 0) CAIRN_FAIL(path_, ": close failed: ", os_reason(errno));
+}
+
+// ---- ReadFile -----------------------------------------------------------------------------
+
+ReadFile ReadFile::open(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) CAIRN_FAIL(path, ": cannot open: ", os_reason(errno));
+  ReadFile f;
+  f.fd_ = std::shared_ptr<int>(new int(fd), [](int* p) { ::close(*p); delete p; });
+  f.path_ = std::make_shared<const std::string>(path);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) CAIRN_FAIL(path, ": cannot stat: ", os_reason(errno));
+  CAIRN_CHECK(S_ISREG(st.st_mode), path, ": not a regular file");
+  f.size_ = int64_t(st.st_size);
+  return f;
+}
+
+void ReadFile::pread_exact(int64_t offset, int64_t bytes, void* out) const {
+  char* p = static_cast<char*>(out);
+  while (bytes > 0) {
+    ssize_t n = ::pread(*fd_, p, size_t(std::min<int64_t>(bytes, int64_t(1) << 30)), off_t(offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) CAIRN_FAIL(*path_, ": read failed: ", os_reason(errno));
+    if (n == 0) CAIRN_FAIL(*path_, ": unexpected end of file at byte ", offset, " (file truncated?)");
+    p += n;
+    offset += n;
+    bytes -= n;
+  }
+}
+
+// ---- whole files and directories ----------------------------------------------------------
+
+std::string read_small_file(const std::string& path, int64_t max_bytes) {
+  ReadFile f = ReadFile::open(path);
+  CAIRN_CHECK(f.size() <= max_bytes, path, ": ", f.size(), " bytes is larger than the limit of ",
+              max_bytes, " (not the file it should be?)");
+  std::string s(size_t(f.size()), '\0');
+  f.pread_exact(0, f.size(), s.data());
+  return s;
+}
+
+void write_file_atomic(const std::string& path, const std::string& content) {
+  std::string tmp = path + ".tmp";
+  FileWriter w(tmp);
+  w.write(content.data(), int64_t(content.size()));
+  w.close();
+  rename_path(tmp, path);
+  fsync_dir(fs::path(path).parent_path().string());
+}
+
+void fsync_dir(const std::string& dir) {
+  std::string d = dir.empty() ? "." : dir;
+  int fd = ::open(d.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) CAIRN_FAIL(d, ": cannot open directory to fsync it: ", os_reason(errno));
+  int rc = ::fsync(fd);
+  int err = errno;
+  ::close(fd);
+  // Some file systems cannot fsync directories (EINVAL); the rename is then as durable as
+  // the file system makes it.
+  if (rc != 0 && err != EINVAL) CAIRN_FAIL(d, ": fsync of directory failed: ", os_reason(err));
+}
+
+void rename_path(const std::string& from, const std::string& to) {
+  if (::rename(from.c_str(), to.c_str()) != 0)
+    CAIRN_FAIL(from, ": cannot rename to ", to, ": ", os_reason(errno));
+}
+
+void make_dir(const std::string& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) CAIRN_FAIL(dir, ": cannot create directory: ", os_reason(ec.value()));
+}
+
+void remove_tree(const std::string& path) {
+  std::error_code ec;
+  fs::remove_all(path, ec);
+  if (ec) CAIRN_FAIL(path, ": cannot remove: ", os_reason(ec.value()));
+}
+
+bool is_dir(const std::string& path) {
+  std::error_code ec;
+  return fs::is_directory(path, ec);
+}
+
+bool is_file(const std::string& path) {
+  std::error_code ec;
+  return fs::is_regular_file(path, ec);
+}
+
+std::string join_path(const std::string& dir, const std::string& name) {
+  if (dir.empty()) return name;
+  return dir.back() == '/' ? dir + name : dir + "/" + name;
+}
+
+}  // namespace cairn::ckpt

@@ -1,0 +1,83 @@
+// checkpoint/file_io.h — POSIX file primitives for crash-safe checkpoint I/O.
+//
+// Everything a checkpoint writes goes through these: large buffered writes, fsync of files
+// and directories, write-temp-fsync-rename replacement, positional reads. Failures throw
+// cairn::Error with one line naming the path, the OS reason and, where there is one, the fix
+// (e.g. "…/rank_00000-of-00004.safetensors.partial: write failed: No space left on device
+// (free disk space or lower checkpoint.keep_last)").
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace cairn::ckpt {
+
+// "strerror(err) (hint)" for an errno value; the hint says what a user can do about it.
+std::string os_reason(int err);
+
+// Buffered sequential writer. Small writes gather in a buffer of kWriteBufferBytes; a write
+// larger than the buffer goes straight to the file in calls of up to kMaxWriteCall bytes, so
+// the file is written in few large requests. close() flushes, fsyncs and closes and must be
+// called for the data to count; the destructor only closes (a file never close()d is left
+// incomplete, which callers treat as failure).
+class FileWriter {
+ public:
+  static constexpr int64_t kWriteBufferBytes = int64_t(16) << 20;
+  static constexpr int64_t kMaxWriteCall = int64_t(256) << 20;
+
+  explicit FileWriter(std::string path);  // creates or truncates, mode 0644
+  ~FileWriter();
+  FileWriter(const FileWriter&) = delete;
+  FileWriter& operator=(const FileWriter&) = delete;
+
+  void write(const void* data, int64_t bytes);
+  void write_zeros(int64_t bytes);
+  int64_t bytes_written() const { return written_ + int64_t(used_); }
+  void close();  // flush + fsync + close
+  const std::string& path() const { return path_; }
+
+ private:
+  void flush();
+  void write_direct(const void* data, int64_t bytes);
+
+  std::string path_;
+  int fd_ = -1;
+  std::vector<char> buf_;
+  size_t used_ = 0;
+  int64_t written_ = 0;
+};
+
+// Read-only file descriptor shared by copies (shards are read from many threads with pread).
+class ReadFile {
+ public:
+  static ReadFile open(const std::string& path);
+  const std::string& path() const { return *path_; }
+  int64_t size() const { return size_; }
+  // Exactly `bytes` bytes at `offset`; a short read (file shrank) is an error naming the file.
+  void pread_exact(int64_t offset, int64_t bytes, void* out) const;
+
+ private:
+  std::shared_ptr<const std::string> path_;
+  std::shared_ptr<int> fd_;
+  int64_t size_ = 0;
+};
+
+// Whole small file (manifest, `latest`) as a string; refuses files over max_bytes.
+std::string read_small_file(const std::string& path, int64_t max_bytes);
+
+// Replace `path` atomically: write path + ".tmp", fsync, rename over `path`, fsync the
+// directory. Readers see the old or the new content, never a mix.
+void write_file_atomic(const std::string& path, const std::string& content);
+
+void fsync_dir(const std::string& dir);
+void rename_path(const std::string& from, const std::string& to);  // rename(2), errors name both
+void make_dir(const std::string& dir);                              // mkdir -p
+void remove_tree(const std::string& path);                          // rm -r; absent is fine
+
+bool is_dir(const std::string& path);
+bool is_file(const std::string& path);
+std::string join_path(const std::string& dir, const std::string& name);
+
+}  // namespace cairn::ckpt

@@ -1,0 +1,227 @@
+// checkpoint/manifest.cpp — manifest.json building, strict parsing and validation.
+#include "checkpoint/manifest.h"
+
+#include <algorithm>
+#include <ctime>
+#include <map>
+#include <set>
+
+#include "checkpoint/file_io.h"
+#include "checkpoint/layout.h"
+#include "checkpoint/logical_hash.h"
+#include "core/error.h"
+
+namespace cairn::ckpt {
+namespace {
+
+using nlohmann::json;
+
+constexpr int64_t kMaxManifestBytes = int64_t(256) << 20;
+
+// Typed access to a JSON object's field; errors name the manifest and the field's path.
+struct Fields {
+  const json& obj;
+  std::string ctx;  // e.g. "shards[1].pieces[3]"
+  const std::string& path;
+
+  const json& get(const char* key, bool (json::*is)() const noexcept, const char* type) const {
+    std::string name = ctx.empty() ? key : ctx + "." + key;
+    CAIRN_CHECK(obj.is_object(), path, ": ", ctx.empty() ? "top level" : ctx, " must be an object (manifest corrupt)");
+    CAIRN_CHECK(obj.contains(key), path, ": missing field '", name, "' (manifest corrupt or incomplete)");
+    const json& v = obj.at(key);
+    CAIRN_CHECK((v.*is)(), path, ": field '", name, "' must be ", type, " (manifest corrupt)");
+    return v;
+  }
+  int64_t integer(const char* key) const { return get(key, &json::is_number_integer, "an integer").get<int64_t>(); }
+  std::string string(const char* key) const { return get(key, &json::is_string, "a string").get<std::string>(); }
+  const json& array(const char* key) const { return get(key, &json::is_array, "an array"); }
+  const json& object(const char* key) const { return get(key, &json::is_object, "an object"); }
+};
+
+std::string now_utc() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+bool is_hex(const std::string& s, size_t n) {
+  return s.size() == n && std::all_of(s.begin(), s.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+}  // namespace
+
+bool is_plain_file_name(const std::string& name) {
+  return !name.empty() && name.find('/') == std::string::npos && name.find('\\') == std::string::npos &&
+         name.find("..") == std::string::npos && name != "." && name.find('\0') == std::string::npos;
+}
+
+json Manifest::to_json() const {
+  json shards_j = json::array();
+  for (const ManifestShard& s : shards) {
+    json pieces_j = json::array();
+    for (const PieceRecord& p : s.pieces) pieces_j.push_back(piece_to_json(p));
+    shards_j.push_back({{"rank", s.rank}, {"file", s.file}, {"bytes", s.bytes}, {"pieces", pieces_j}});
+  }
+  return {{"format", kCheckpointFormat}, {"format_version", format_version}, {"step", step},
+          {"world_size", world_size}, {"created", created}, {"buffers", buffers},
+          {"layout", layout.to_json()}, {"shards", shards_j}, {"logical_hash", logical_hash},
+          {"state", state}};
+}
+
+Manifest Manifest::from_json(const json& j, const std::string& path) {
+  Fields top{j, "", path};
+  CAIRN_CHECK(top.string("format") == kCheckpointFormat, path, ": not a cairn checkpoint manifest (format '",
+              top.string("format"), "')");
+  Manifest m;
+  m.format_version = int(top.integer("format_version"));
+  CAIRN_CHECK(m.format_version == kFormatVersion, path, ": checkpoint format version ", m.format_version,
+              " but this cairn reads version ", kFormatVersion, " (use the cairn that wrote it)");
+  m.step = top.integer("step");
+  m.world_size = int(top.integer("world_size"));
+  m.created = top.string("created");
+  for (const json& b : top.array("buffers")) {
+    CAIRN_CHECK(b.is_string(), path, ": field 'buffers' must hold strings (manifest corrupt)");
+    m.buffers.push_back(b.get<std::string>());
+  }
+  try {
+    m.layout = Layout::from_json(top.object("layout"));
+  } catch (const Error& e) {
+    CAIRN_FAIL(path, ": ", e.what());
+  }
+  const json& shards = top.array("shards");
+  for (size_t r = 0; r < shards.size(); ++r) {
+    Fields sf{shards[r], str("shards[", r, "]"), path};
+    ManifestShard s;
+    s.rank = int(sf.integer("rank"));
+    s.file = sf.string("file");
+    CAIRN_CHECK(is_plain_file_name(s.file), path, ": shard file name '", s.file,
+                "' would leave the checkpoint directory (refused; the manifest is corrupt or not trustworthy)");
+    s.bytes = sf.integer("bytes");
+    const json& pieces = sf.array("pieces");
+    for (size_t i = 0; i < pieces.size(); ++i) {
+      Fields pf{pieces[i], str(sf.ctx, ".pieces[", i, "]"), path};
+      PieceRecord p;
+      p.name = pf.string("name");
+      p.buffer = pf.string("buffer");
+      p.begin = pf.integer("begin");
+      p.end = pf.integer("end");
+      p.offset = pf.integer("offset");
+      CAIRN_CHECK(parse_hex_u64(pf.string("xxh3"), &p.xxh3), path, ": field '", pf.ctx,
+                  ".xxh3' must be 16 lowercase hex digits (manifest corrupt)");
+      s.pieces.push_back(std::move(p));
+    }
+    m.shards.push_back(std::move(s));
+  }
+  m.logical_hash = top.string("logical_hash");
+  m.state = top.object("state");
+  validate_manifest(m, path);
+  return m;
+}
+
+Manifest Manifest::read(const std::string& path) {
+  std::string text = read_small_file(path, kMaxManifestBytes);
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::parse_error& e) {
+    CAIRN_FAIL(path, ": not valid JSON (", e.what(), "; the manifest is corrupt)");
+  }
+  return from_json(j, path);
+}
+
+void validate_manifest(const Manifest& m, const std::string& path) {
+  CAIRN_CHECK(m.step >= 0, path, ": negative step ", m.step);
+  CAIRN_CHECK(m.world_size >= 1 && int64_t(m.shards.size()) == m.world_size, path, ": world_size ",
+              m.world_size, " but ", m.shards.size(), " shards are listed (manifest corrupt)");
+  CAIRN_CHECK(is_hex(m.logical_hash, 64), path, ": logical_hash must be 64 lowercase hex digits");
+  std::set<std::string> buffer_set(m.buffers.begin(), m.buffers.end());
+  CAIRN_CHECK(buffer_set.size() == m.buffers.size(), path, ": a buffer is listed twice in 'buffers'");
+
+  std::map<std::string, std::vector<std::pair<int64_t, int64_t>>> ranges;
+  for (size_t r = 0; r < m.shards.size(); ++r) {
+    const ManifestShard& s = m.shards[r];
+    CAIRN_CHECK(s.rank == int(r), path, ": shards[", r, "] has rank ", s.rank, " (manifest corrupt)");
+    CAIRN_CHECK(is_plain_file_name(s.file), path, ": shard file name '", s.file,
+                "' would leave the checkpoint directory (refused)");
+    const std::string expect = shard_file_name(int(r), m.world_size);
+    CAIRN_CHECK(s.file == expect, path, ": shard ", r, " is named '", s.file, "', expected '", expect,
+                "' (manifest corrupt)");
+    CAIRN_CHECK(s.bytes >= 0, path, ": shard ", s.file, " has negative size");
+    std::set<std::string> names;
+    for (const PieceRecord& p : s.pieces) {
+      CAIRN_CHECK(!p.name.empty() && names.insert(p.name).second, path, ": shard ", s.file,
+                  " lists piece '", p.name, "' twice or unnamed");
+      CAIRN_CHECK(buffer_set.count(p.buffer), path, ": piece '", p.name, "' belongs to unknown buffer '",
+                  p.buffer, "'");
+      CAIRN_CHECK(0 <= p.begin && p.begin < p.end && p.end <= m.layout.total, path, ": piece '", p.name,
+                  "' range [", p.begin, ", ", p.end, ") is outside [0, ", m.layout.total, ")");
+      CAIRN_CHECK(p.offset >= 0 && p.offset <= s.bytes - p.bytes(), path, ": piece '", p.name,
+                  "' at byte ", p.offset, " runs past the end of ", s.file, " (", s.bytes, " bytes)");
+      ranges[p.buffer].push_back({p.begin, p.end});
+    }
+  }
+  for (const std::string& b : m.buffers) {
+    auto& rs = ranges[b];
+    std::sort(rs.begin(), rs.end());
+    int64_t pos = 0;
+    for (auto [begin, end] : rs) {
+      CAIRN_CHECK(begin >= pos, path, ": buffer '", b, "' elements [", begin, ", ", std::min(end, pos),
+                  ") are stored twice (manifest corrupt)");
+      CAIRN_CHECK(begin == pos, path, ": buffer '", b, "' elements [", pos, ", ", begin,
+                  ") are stored in no shard (manifest corrupt)");
+      pos = end;
+    }
+    CAIRN_CHECK(pos == m.layout.total, path, ": buffer '", b, "' elements [", pos, ", ", m.layout.total,
+                ") are stored in no shard (manifest corrupt)");
+  }
+}
+
+Manifest build_manifest(int64_t step, const Layout& layout, const std::vector<ShardRecord>& records,
+                        const json& state) {
+  const std::string where = str("checkpoint step ", step);
+  CAIRN_CHECK(!records.empty(), where, ": no shard records");
+  Manifest m;
+  m.step = step;
+  m.world_size = int(records.size());
+  m.created = now_utc();
+  m.layout = layout;
+  m.state = state.is_null() ? json::object() : state;
+  CAIRN_CHECK(m.state.is_object(), where, ": trainer state must be a JSON object");
+  for (const BufferDigests& d : records[0].digests) m.buffers.push_back(d.buffer);
+
+  // Chunk digests, buffer-major, gathered from the rank that owns each chunk.
+  const int64_t chunks = layout.total / kChunkFloats;
+  std::vector<Sha256Digest> digests(m.buffers.size() * size_t(chunks));
+  std::vector<int64_t> filled(m.buffers.size(), 0);
+  for (size_t r = 0; r < records.size(); ++r) {
+    const ShardRecord& rec = records[r];
+    CAIRN_CHECK(rec.rank == int(r) && rec.world == m.world_size, where, ": record ", r, " is from rank ",
+                rec.rank, " of ", rec.world);
+    CAIRN_CHECK(rec.digests.size() == m.buffers.size(), where, ": rank ", r, " saved ", rec.digests.size(),
+                " buffers, rank 0 saved ", m.buffers.size());
+    for (size_t b = 0; b < rec.digests.size(); ++b) {
+      const BufferDigests& d = rec.digests[b];
+      CAIRN_CHECK(d.buffer == m.buffers[b], where, ": rank ", r, " saved buffer '", d.buffer,
+                  "' where rank 0 saved '", m.buffers[b], "'");
+      CAIRN_CHECK(d.begin % kChunkFloats == 0 && int64_t(d.chunks.size()) * kChunkFloats == d.end - d.begin &&
+                      d.end <= layout.total,
+                  where, ": rank ", r, " sent digests that do not match its range of '", d.buffer, "'");
+      std::copy(d.chunks.begin(), d.chunks.end(), digests.begin() + int64_t(b) * chunks + d.begin / kChunkFloats);
+      filled[b] += int64_t(d.chunks.size());
+    }
+    m.shards.push_back({rec.rank, rec.file, rec.bytes, rec.pieces});
+  }
+  m.logical_hash = logical_hash(logical_part(m.state), layout, m.buffers, digests);
+  validate_manifest(m, where);  // pieces tile every buffer exactly once ...
+  for (size_t b = 0; b < m.buffers.size(); ++b)  // ... so the owned ranges do too
+    CAIRN_CHECK(filled[b] == chunks, where, ": digests of buffer '", m.buffers[b], "' cover ", filled[b],
+                " of ", chunks, " chunks");
+  return m;
+}
+
+}  // namespace cairn::ckpt

@@ -1,0 +1,217 @@
+// checkpoint/reader.cpp — open/validate checkpoints, resume selection, resharding reads,
+// layout comparison (see reader.h).
+#include "checkpoint/reader.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <filesystem>
+
+#include "checkpoint/file_io.h"
+#include "checkpoint/run_dir.h"
+#include "core/error.h"
+#include "core/hash.h"
+#include "core/log.h"
+#include "core/parallel.h"
+
+namespace cairn::ckpt {
+namespace {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+constexpr const char* kUseEarlier = " (file corrupt; an earlier checkpoint may be used)";
+
+// Runs fn(i) for i in [0, n) in parallel; rethrows the error of the lowest failing i.
+template <typename Fn>
+void parallel_checked(int64_t n, Fn&& fn) {
+  std::vector<std::string> errors(static_cast<size_t>(n));
+  parallel_for(n, [&](int64_t i) {
+    try {
+      fn(i);
+    } catch (const std::exception& e) {
+      errors[size_t(i)] = e.what();
+      if (errors[size_t(i)].empty()) errors[size_t(i)] = "unknown error";
+    }
+  });
+  for (const std::string& e : errors)
+    if (!e.empty()) throw Error(e);
+}
+
+// The shard's own metadata must agree with the manifest (a file from another checkpoint
+// or run copied in would not).
+void check_shard_matches(const SafetensorsFile& f, const ManifestShard& s, const Manifest& m) {
+  const std::string& path = f.path();
+  const auto& meta = f.metadata();
+  auto get = [&](const char* key) {
+    auto it = meta.find(key);
+    return it == meta.end() ? std::string() : it->second;
+  };
+  CAIRN_CHECK(get("format") == kShardFormat, path, ": not a cairn shard (no __metadata__ format '", kShardFormat,
+              "')");
+  CAIRN_CHECK(get("rank") == std::to_string(s.rank) && get("world_size") == std::to_string(m.world_size), path,
+              ": __metadata__ says rank ", get("rank"), " of ", get("world_size"), ", the manifest rank ", s.rank,
+              " of ", m.world_size, " (file from another checkpoint?)");
+  size_t real = 0;
+  for (const TensorEntry& t : f.tensors())
+    if (t.name.compare(0, 6, "__pad_") != 0) ++real;
+  CAIRN_CHECK(real == s.pieces.size(), path, ": holds ", real, " pieces, the manifest lists ", s.pieces.size(),
+              " (file from another checkpoint?)");
+  json listed;
+  try {
+    listed = json::parse(get("pieces"));
+  } catch (const json::exception&) {
+    CAIRN_FAIL(path, ": __metadata__ 'pieces' is not valid JSON", kUseEarlier);
+  }
+  CAIRN_CHECK(listed.is_array() && listed.size() == s.pieces.size(), path,
+              ": __metadata__ 'pieces' disagrees with the manifest (file from another checkpoint?)");
+  for (size_t i = 0; i < s.pieces.size(); ++i) {
+    const PieceRecord& p = s.pieces[i];
+    const TensorEntry* t = f.find(p.name);
+    CAIRN_CHECK(t != nullptr, path, ": piece ", p.name, " listed in the manifest is missing",
+                " (file from another checkpoint?)");
+    CAIRN_CHECK(t->dtype == "F32" && t->shape == std::vector<int64_t>{p.end - p.begin} && t->file_offset == p.offset,
+                path, ": piece ", p.name, " has dtype, shape or offset other than the manifest's",
+                " (file from another checkpoint?)");
+    const json want = {{"name", p.name}, {"buffer", p.buffer}, {"begin", p.begin}, {"end", p.end}};
+    CAIRN_CHECK(listed[i] == want, path, ": __metadata__ 'pieces' disagrees with the manifest at ", p.name,
+                " (file from another checkpoint?)");
+  }
+}
+
+}  // namespace
+
+Checkpoint open_checkpoint(const std::string& dir, bool verify_checksums) {
+  Checkpoint c;
+  c.dir = dir;
+  c.verify_reads = verify_checksums;
+  const std::string manifest_path = join_path(dir, kManifestFile);
+  CAIRN_CHECK(is_dir(dir), dir, ": no such checkpoint directory");
+  CAIRN_CHECK(is_file(manifest_path), manifest_path,
+              ": missing (not a committed checkpoint; an interrupted save leaves no manifest)");
+  c.manifest = Manifest::read(manifest_path);
+  const int64_t dir_step = parse_step_dir_name(fs::path(dir).lexically_normal().filename().string());
+  CAIRN_CHECK(dir_step < 0 || dir_step == c.manifest.step, manifest_path, ": says step ", c.manifest.step,
+              " but the directory is step ", dir_step, " (manifest copied from another checkpoint?)");
+
+  for (const ManifestShard& s : c.manifest.shards) {
+    const std::string path = join_path(dir, s.file);
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) {
+      const std::string why = errno == ENOENT ? std::string("missing") : "cannot stat: " + os_reason(errno);
+      CAIRN_FAIL(path, ": ", why, " (rank ", s.rank,
+                 "'s shard; the checkpoint is incomplete, an earlier checkpoint may be used)");
+    }
+    CAIRN_CHECK(int64_t(st.st_size) == s.bytes, path, ": ", st.st_size, " bytes but the manifest says ", s.bytes,
+                " (file truncated or replaced; an earlier checkpoint may be used)");
+    c.shards.push_back(SafetensorsFile::open(path));
+    check_shard_matches(c.shards.back(), s, c.manifest);
+    for (size_t i = 0; i < s.pieces.size(); ++i) {
+      const PieceRecord& p = s.pieces[i];
+      size_t entry = size_t(c.shards.back().find(p.name) - c.shards.back().tensors().data());
+      c.pieces[p.buffer].push_back({p.begin, p.end, s.rank, int(i), entry});
+    }
+  }
+  for (auto& [buffer, refs] : c.pieces)
+    std::sort(refs.begin(), refs.end(), [](const auto& a, const auto& b) { return a.begin < b.begin; });
+
+  if (verify_checksums) {
+    std::vector<std::pair<int, int>> all;
+    for (const ManifestShard& s : c.manifest.shards)
+      for (size_t i = 0; i < s.pieces.size(); ++i) all.push_back({s.rank, int(i)});
+    parallel_checked(int64_t(all.size()), [&](int64_t k) {
+      const auto [r, i] = all[size_t(k)];
+      const PieceRecord& p = c.manifest.shards[size_t(r)].pieces[size_t(i)];
+      const SafetensorsFile& f = c.shards[size_t(r)];
+      CAIRN_CHECK(f.checksum(*f.find(p.name)) == p.xxh3, f.path(), ": checksum mismatch in piece ", p.name,
+                  kUseEarlier);
+    });
+  }
+  return c;
+}
+
+std::optional<Checkpoint> find_resume_checkpoint(const std::string& run_dir, bool verify) {
+  std::vector<std::string> dirs = list_checkpoints(run_dir);
+  for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) {
+    try {
+      return open_checkpoint(*it, verify);
+    } catch (const std::exception& e) {  // damage of any kind: say why, try the previous one
+      log_warn("skipping checkpoint ", *it, ": ", e.what(),
+               std::next(it) != dirs.rend() ? "; falling back to the previous one" : "; no earlier checkpoint");
+    }
+  }
+  return std::nullopt;
+}
+
+std::string resolve_checkpoint_path(const std::string& path) {
+  if (is_file(join_path(path, kManifestFile))) return path;
+  std::string run_dir;
+  if (is_dir(checkpoints_dir(path))) {
+    run_dir = path;
+  } else if (is_dir(path) && fs::path(path).lexically_normal().filename() == "checkpoints") {
+    run_dir = fs::path(path).lexically_normal().parent_path().string();
+    if (run_dir.empty()) run_dir = ".";
+  }
+  if (run_dir.empty()) {
+    CAIRN_CHECK(!is_dir(path) || parse_step_dir_name(fs::path(path).filename().string()) < 0, path,
+                ": no manifest.json (not a committed checkpoint; an interrupted save leaves none)");
+    CAIRN_FAIL(path, ": neither a checkpoint directory (no manifest.json) nor a run directory (no checkpoints/)");
+  }
+  std::optional<Checkpoint> c = find_resume_checkpoint(run_dir, false);
+  CAIRN_CHECK(c.has_value(), path, ": run directory has no valid checkpoint in ", checkpoints_dir(run_dir));
+  return c->dir;
+}
+
+void read_flat_range(const Checkpoint& ckpt, const std::string& buffer, int64_t begin, int64_t end, float* out) {
+  auto it = ckpt.pieces.find(buffer);
+  CAIRN_CHECK(it != ckpt.pieces.end(), ckpt.dir, ": checkpoint has no buffer '", buffer, "'");
+  CAIRN_CHECK(0 <= begin && begin <= end && end <= ckpt.layout().total, ckpt.dir, ": range [", begin, ", ", end,
+              ") of buffer '", buffer, "' is outside [0, ", ckpt.layout().total, ")");
+  const auto& refs = it->second;
+  auto first = std::upper_bound(refs.begin(), refs.end(), begin,
+                                [](int64_t v, const Checkpoint::PieceRef& p) { return v < p.end; });
+  auto last = first;
+  while (last != refs.end() && last->begin < end) ++last;
+
+  parallel_checked(int64_t(last - first), [&](int64_t k) {
+    const Checkpoint::PieceRef& p = *(first + k);
+    const SafetensorsFile& f = ckpt.shards[size_t(p.shard)];
+    const TensorEntry& t = f.tensors()[p.entry];
+    const int64_t lo = std::max(begin, p.begin), hi = std::min(end, p.end);
+    float* dst = out + (lo - begin);
+    f.read(t, int64_t(sizeof(float)) * (lo - p.begin), int64_t(sizeof(float)) * (hi - p.begin), dst);
+    if (ckpt.verify_reads && lo == p.begin && hi == p.end) {
+      const PieceRecord& rec = ckpt.manifest.shards[size_t(p.shard)].pieces[size_t(p.piece)];
+      CAIRN_CHECK(xxh3_64(dst, size_t(t.bytes())) == rec.xxh3, f.path(), ": checksum mismatch in piece ", rec.name,
+                  kUseEarlier);
+    }
+  });
+}
+
+void check_layout_matches(const Checkpoint& ckpt, const Layout& expected) {
+  const Layout& have = ckpt.layout();
+  const std::string hint = str(" (was it saved with another model config? see `cairn ckpt inspect ", ckpt.dir, "`)");
+  std::map<std::string, const TensorInfo*> model;
+  for (const TensorInfo& t : expected.tensors) model[t.name] = &t;
+  std::map<std::string, const TensorInfo*> saved;
+  for (const TensorInfo& t : have.tensors) saved[t.name] = &t;
+  auto shape = [](const std::vector<int64_t>& s) { return json(s).dump(); };
+
+  for (const TensorInfo& t : have.tensors) {
+    auto m = model.find(t.name);
+    CAIRN_CHECK(m != model.end(), "checkpoint ", ckpt.dir, " has tensor ", t.name, " but the model does not", hint);
+    CAIRN_CHECK(m->second->shape == t.shape, "tensor ", t.name, " has shape ", shape(t.shape), " in checkpoint ",
+                ckpt.dir, " but ", shape(m->second->shape), " in the model", hint);
+    CAIRN_CHECK(m->second->export_shape == t.export_shape, "tensor ", t.name, " exports as ", shape(t.export_shape),
+                " in checkpoint ", ckpt.dir, " but ", shape(m->second->export_shape), " in the model", hint);
+    CAIRN_CHECK(m->second->offset == t.offset, "tensor ", t.name, " is at flat offset ", t.offset, " in checkpoint ",
+                ckpt.dir, " but ", m->second->offset, " in the model (different padding or tensor order)");
+  }
+  for (const TensorInfo& t : expected.tensors)
+    CAIRN_CHECK(saved.count(t.name), "the model has tensor ", t.name, " but checkpoint ", ckpt.dir, " does not", hint);
+  CAIRN_CHECK(have.total == expected.total, "checkpoint ", ckpt.dir, " buffers hold ", have.total,
+              " floats but the model's ", expected.total, " (different padding)");
+}
+
+}  // namespace cairn::ckpt

@@ -1,0 +1,68 @@
+// checkpoint/reader.h — opening, validating and reading checkpoints, of any world size.
+//
+// open_checkpoint() parses the manifest and checks every shard exists with the manifest's
+// size and is a valid safetensors file whose pieces are exactly the manifest's; with
+// verify_checksums it also recomputes every piece's XXH3-64 (parallel over pieces). Errors
+// are one line naming the file, e.g.
+//   "runs/a/checkpoints/step_00000500/rank_00001-of-00004.safetensors: checksum mismatch in
+//    piece params/h.0.attn.c_attn.weight[0:4096] (file corrupt; an earlier checkpoint may be used)"
+// read_flat_range() is resharding: any element range of any buffer, read with pread from
+// whichever shards hold it, touching only the bytes needed.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "checkpoint/manifest.h"
+#include "checkpoint/safetensors.h"
+#include "checkpoint/state.h"
+
+namespace cairn::ckpt {
+
+struct Checkpoint {
+  // Where the elements of one buffer live: flat [begin, end) is piece `piece` of
+  // manifest.shards[shard], tensor `entry` of shards[shard].
+  struct PieceRef {
+    int64_t begin = 0;
+    int64_t end = 0;
+    int shard = 0;
+    int piece = 0;
+    size_t entry = 0;
+  };
+
+  std::string dir;
+  Manifest manifest;
+  std::vector<SafetensorsFile> shards;  // shards[r] is rank r's file
+  std::map<std::string, std::vector<PieceRef>> pieces;  // per buffer, ascending begin
+  // Check the XXH3-64 of every piece that a read covers entirely.
+  bool verify_reads = false;
+
+  int64_t step() const { return manifest.step; }
+  const Layout& layout() const { return manifest.layout; }
+  const nlohmann::json& state() const { return manifest.state; }
+  bool has_buffer(const std::string& buffer) const { return pieces.count(buffer) > 0; }
+};
+
+// Opens `dir` (a step directory). verify_checksums also sets verify_reads.
+Checkpoint open_checkpoint(const std::string& dir, bool verify_checksums);
+
+// The newest committed checkpoint of run_dir that opens (with verify: whose checksums
+// hold); each one skipped is logged as a warning with the reason. nullopt if none.
+std::optional<Checkpoint> find_resume_checkpoint(const std::string& run_dir, bool verify);
+
+// A checkpoint directory as it is, or a run directory (or its checkpoints/) meaning its
+// newest checkpoint that opens. Throws naming `path` if neither.
+std::string resolve_checkpoint_path(const std::string& path);
+
+// Elements [begin, end) of `buffer` into out[0, end - begin). Reads only the needed bytes,
+// in parallel over the pieces involved. Thread safe.
+void read_flat_range(const Checkpoint& ckpt, const std::string& buffer, int64_t begin, int64_t end, float* out);
+
+// Throws one line naming the first difference between the checkpoint's layout and the
+// model's (a tensor only one has, a shape, an offset, the total).
+void check_layout_matches(const Checkpoint& ckpt, const Layout& expected);
+
+}  // namespace cairn::ckpt

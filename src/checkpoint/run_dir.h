@@ -1,0 +1,58 @@
+// checkpoint/run_dir.h — the checkpoints/ directory of a run: names, listing, `latest`,
+// retention and clean-up of what interrupted saves leave behind.
+//
+//   <run_dir>/checkpoints/step_00000500/        committed (has a manifest; renamed into place)
+//   <run_dir>/checkpoints/step_00000600.tmp/    a save in progress, or left by a crash
+//   <run_dir>/checkpoints/step_00000100.old/    being removed (retention) or replaced
+//   <run_dir>/checkpoints/latest                "step_00000500\n", replaced atomically
+//
+// Only rank 0 changes this directory. Nothing here ever modifies a committed checkpoint
+// except retention, which renames it to *.old (no longer a checkpoint) before removing it,
+// so a crash mid-removal never leaves a half-deleted directory that looks committed.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cairn::ckpt {
+
+inline constexpr const char* kLatestFile = "latest";
+
+struct Retention {
+  int keep_last = 3;       // newest committed checkpoints to keep; at least 2
+  int64_t keep_every = 0;  // also keep every checkpoint whose step % keep_every == 0; 0 = off
+};
+
+// Throws unless keep_last >= 2 (the newest checkpoint may be incomplete or corrupt, and
+// resume must be able to fall back to the previous one) and keep_every >= 0.
+void validate_retention(const Retention& r);
+
+std::string checkpoints_dir(const std::string& run_dir);                // <run_dir>/checkpoints
+std::string step_dir_name(int64_t step);                                 // "step_00000500"
+std::string step_dir(const std::string& run_dir, int64_t step);          // .../step_00000500
+std::string step_tmp_dir(const std::string& run_dir, int64_t step);      // .../step_00000500.tmp
+
+// The step of a committed directory name "step_<digits>", or -1 for anything else.
+int64_t parse_step_dir_name(const std::string& name);
+
+// Committed checkpoint directories (full paths), ascending by step. *.tmp / *.old excluded.
+std::vector<std::string> list_checkpoints(const std::string& run_dir);
+
+// What checkpoints/latest names (a full path), if the file exists and names a directory.
+std::optional<std::string> read_latest(const std::string& run_dir);
+// Replace checkpoints/latest with `dir_name` (write-temp, fsync, rename, fsync directory).
+void write_latest(const std::string& run_dir, const std::string& dir_name);
+
+// Removes step_*.tmp and step_*.old directories and a stale latest.tmp, logging each;
+// returns what was removed. Call on rank 0 before resuming or saving.
+std::vector<std::string> cleanup_tmp(const std::string& run_dir);
+
+// Applies retention after a commit: keeps the newest keep_last committed checkpoints, every
+// keep_every-th, and `keep` (the one just committed); removes the rest. Returns the removed
+// directories.
+std::vector<std::string> apply_retention(const std::string& run_dir, const Retention& r,
+                                         const std::string& keep);
+
+}  // namespace cairn::ckpt

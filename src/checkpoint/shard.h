@@ -1,0 +1,76 @@
+// checkpoint/shard.h — one rank's shard file: what it holds and how it is written.
+//
+// Rank r of W writes "rank_%05d-of-%05d.safetensors" holding, for each OwnedSlice in the
+// order given (the trainer passes "params", "adam_m", "adam_v"), its owned range cut at
+// segment boundaries (checkpoint/layout.h). Each piece is a 1-D F32 tensor named
+//   "<buffer>/<segment>[<first>:<end>]"   e.g. "params/h.0.attn.c_attn.weight[0:4096]",
+//                                               "adam_m/__gap__@124439552[0:256]"
+// with element indices relative to the segment, starting at a 64-byte aligned offset
+// (U8 "__pad_<k>" tensors fill the gaps). Ranks own disjoint ranges, so no byte is stored
+// twice; the safetensors `__metadata__` ("format", "format_version", "rank", "world_size",
+// and "pieces": a JSON list of {name, buffer, begin, end} flat ranges) and the manifest
+// say which flat range each piece covers, so a reader of any world size finds any element.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "checkpoint/state.h"
+#include "core/hash.h"
+
+namespace cairn::ckpt {
+
+inline constexpr const char* kShardFormat = "cairn-shard";
+
+std::string shard_file_name(int rank, int world);  // "rank_00001-of-00004.safetensors"
+
+// One piece of a shard: flat elements [begin, end) of `buffer`, stored at byte `offset` of
+// the file as end - begin little-endian floats.
+struct PieceRecord {
+  std::string name;
+  std::string buffer;
+  int64_t begin = 0;
+  int64_t end = 0;
+  int64_t offset = 0;
+  uint64_t xxh3 = 0;  // XXH3-64 of the piece's bytes
+  int64_t bytes() const { return int64_t(sizeof(float)) * (end - begin); }
+};
+
+// SHA-256 of each chunk of this rank's range [begin, end) of one buffer (for the logical
+// hash, checkpoint/logical_hash.h).
+struct BufferDigests {
+  std::string buffer;
+  int64_t begin = 0;
+  int64_t end = 0;
+  std::vector<Sha256Digest> chunks;
+};
+
+// What a rank reports about the shard it wrote; rank 0 turns all of them into the manifest.
+struct ShardRecord {
+  int rank = 0;
+  int world = 1;
+  std::string file;   // name within the step directory
+  int64_t bytes = 0;  // file size
+  std::vector<PieceRecord> pieces;
+  std::vector<BufferDigests> digests;  // one per buffer, in save order
+  std::string error;  // why writing failed (empty when it succeeded)
+  double seconds = 0;
+
+  // Compact form for gathering: JSON line, '\n', raw digests.
+  std::string serialize() const;
+  static ShardRecord deserialize(const std::string& s);  // throws cairn::Error
+};
+
+nlohmann::json piece_to_json(const PieceRecord& p);  // {name, buffer, begin, end, offset, xxh3}
+
+// Writes this rank's shard into tmp_dir: "<file>.partial", fsync, rename to "<file>",
+// fsync tmp_dir. Pure I/O on the caller's data (no collectives), safe to call from any
+// thread; computes the chunk digests in parallel with the write. Throws cairn::Error naming
+// the file and the OS reason on failure, after removing the partial file.
+ShardRecord write_shard(const std::string& tmp_dir, int rank, int world, const Layout& layout,
+                        const std::vector<OwnedSlice>& slices);
+
+}  // namespace cairn::ckpt

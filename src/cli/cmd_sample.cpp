@@ -1,0 +1,113 @@
+// cli/cmd_sample.cpp — `cairn sample RUN_DIR --prompt "..."`: generate text from a trained
+// model with the byte tokenizer, temperature and top-k sampling.
+//
+// Reads RUN_DIR/config.toml (model shape) and RUN_DIR/model.safetensors (the final weights
+// with HF GPT-2 names, written at the end of training). Draws come from Philox(seed, kSample)
+// at counter (token index), so the same seed gives the same text.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <numeric>
+
+#include "checkpoint/safetensors.h"
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "core/philox.h"
+#include "data/prepare.h"
+#include "models/gpt/gpt.h"
+#include "train/config.h"
+
+namespace fs = std::filesystem;
+
+namespace cairn::cli {
+namespace {
+
+const char* kSampleHelp =
+    "usage: cairn sample RUN_DIR [--prompt TEXT] [--tokens N] [--temperature T] [--top-k K] [--seed S]\n"
+    "\n"
+    "Generates N (default 200) bytes after TEXT (default: a newline) from RUN_DIR/model.safetensors.\n"
+    "  --temperature T   softmax temperature (default 0.8; 0 = greedy)\n"
+    "  --top-k K         sample among the K most likely tokens (default 40; 0 = all)\n"
+    "  --seed S          sampling seed (default 1)\n";
+
+void load_weights(const std::string& path, const gpt::ParamLayout& layout, float* params) {
+  ckpt::SafetensorsFile file = ckpt::SafetensorsFile::open(path);
+  for (const gpt::ParamTensor& t : layout.tensors) {
+    const ckpt::TensorEntry* e = file.find(t.name);
+    CAIRN_CHECK(e, path, ": missing tensor ", t.name, " (was it written by a model with the same config?)");
+    int64_t numel = 1;
+    for (int64_t d : t.export_shape) numel *= d;
+    CAIRN_CHECK(e->dtype == "F32" && e->shape == t.export_shape, path, ": tensor ", t.name,
+                " has the wrong dtype or shape for this config");
+    file.read(*e, 0, numel * int64_t(sizeof(float)), params + t.offset);
+  }
+}
+
+int sample_token(const float* logits, int V, double temperature, int top_k, uint32_t counter, uint64_t seed) {
+  std::vector<int> ids(V);
+  std::iota(ids.begin(), ids.end(), 0);
+  if (temperature <= 0) return int(std::max_element(logits, logits + V) - logits);
+  int k = (top_k <= 0 || top_k > V) ? V : top_k;
+  std::partial_sort(ids.begin(), ids.begin() + k, ids.end(), [&](int a, int b) { return logits[a] > logits[b]; });
+  std::vector<double> p(k);
+  double max = logits[ids[0]], sum = 0;
+  for (int i = 0; i < k; ++i) sum += p[i] = std::exp((logits[ids[i]] - max) / temperature);
+  double u = uniform_from_u32(PhiloxStream{seed, RngPurpose::kSample}.draw(counter, 0, 0, 0).v[0]) * sum;
+  for (int i = 0; i < k; ++i) {
+    if ((u -= p[i]) < 0) return ids[i];
+  }
+  return ids[k - 1];
+}
+
+}  // namespace
+
+int cmd_sample(int argc, char** argv) {
+  Args args = parse_args(argc, argv, {{"--help"}, {"--prompt", "--tokens", "--temperature", "--top-k", "--seed"}, {}},
+                         "sample");
+  if (args.has("--help")) {
+    std::fputs(kSampleHelp, stdout);
+    return 0;
+  }
+  if (args.positional.size() != 1) throw UsageError("sample: expected one RUN_DIR (see cairn sample --help)");
+  const fs::path run = args.positional[0];
+  CAIRN_CHECK(fs::exists(run / "model.safetensors"), (run / "model.safetensors").string(),
+              ": not found; train to the end first (cairn train writes it after the last step)");
+  Config cfg = Config::load((run / "config.toml").string());
+  gpt::GPTConfig mc{cfg.model.n_layer, cfg.model.n_head, cfg.model.n_embd, cfg.model.seq_len, cfg.model.vocab_size, 0.0f};
+  gpt::GPT model(mc, 1, mc.seq_len);
+  std::vector<float> params(model.layout().total, 0.0f);
+  load_weights((run / "model.safetensors").string(), model.layout(), params.data());
+
+  const std::string prompt = args.get("--prompt", "\n");
+  const long long n_new = args.get_int("--tokens", 200);
+  const double temperature = args.get_number("--temperature", 0.8);
+  const long long top_k = args.get_int("--top-k", 40);
+  const uint64_t seed = uint64_t(args.get_int("--seed", 1));
+  if (n_new < 0) throw UsageError("sample: --tokens must be >= 0");
+  std::vector<int32_t> tokens;
+  for (unsigned char c : prompt) {
+    CAIRN_CHECK(int(c) < mc.vocab_size, "sample: prompt byte ", int(c), " is outside the model's vocabulary of ",
+                mc.vocab_size);
+    tokens.push_back(c);
+  }
+  if (tokens.empty()) tokens.push_back('\n');
+
+  std::fputs(prompt.c_str(), stdout);
+  const int T = mc.seq_len, Vp = mc.padded_vocab();
+  std::vector<int32_t> window(T, 0);
+  for (long long i = 0; i < n_new; ++i) {
+    // Causal model: the last min(len, T) tokens at positions [0, n); positions after are ignored.
+    int n = int(std::min<size_t>(tokens.size(), size_t(T)));
+    std::copy(tokens.end() - n, tokens.end(), window.begin());
+    model.forward(params.data(), window.data(), nullptr, gpt::DropoutContext{});
+    int next = sample_token(model.logits() + size_t(n - 1) * Vp, mc.vocab_size, temperature, int(top_k), uint32_t(i), seed);
+    tokens.push_back(next);
+    std::fputs(data::decode_bytes(&tokens.back(), 1).c_str(), stdout);
+    std::fflush(stdout);
+  }
+  std::fputs("\n", stdout);
+  return 0;
+}
+
+}  // namespace cairn::cli

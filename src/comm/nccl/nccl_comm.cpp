@@ -1,0 +1,126 @@
+// comm/nccl/nccl_comm.cpp — the Comm interface over NCCL, for *device* buffers.
+//
+// Bootstrap: rank 0 of the bootstrap Comm (MPI) creates the ncclUniqueId and broadcasts it;
+// each rank selects its GPU from the node-local rank (OMPI_COMM_WORLD_LOCAL_RANK, else
+// rank % device count). Collectives run on one stream and are synchronous from the caller's
+// point of view (the stream is synchronized before returning), matching the MPI backend.
+//  * allgatherv: a group of ncclBroadcast calls, one per root (NCCL has no v-collective);
+//  * alltoallv: grouped ncclSend/ncclRecv, the transport of the canonical reduce-scatter;
+//  * max_int/min_int: ncclAllReduce on one int64 (integers: exact in any order).
+// Float sums are never delegated to NCCL (see comm/reduce.h).
+#include <cuda_runtime.h>
+#include <nccl.h>
+
+#include <cstdlib>
+
+#include "comm/nccl/nccl_comm.h"
+#include "core/error.h"
+
+#define CUDA_CHECK(call)                                                                         \
+  do {                                                                                           \
+    cudaError_t e_ = (call);                                                                     \
+    if (e_ != cudaSuccess) throw ::cairn::Error(::cairn::str(#call, " failed: ", cudaGetErrorString(e_)), \
+                                                CAIRN_WHERE_(#call));                            \
+  } while (0)
+#define NCCL_CHECK(call)                                                                         \
+  do {                                                                                           \
+    ncclResult_t r_ = (call);                                                                    \
+    if (r_ != ncclSuccess) throw ::cairn::Error(::cairn::str(#call, " failed: ", ncclGetErrorString(r_)), \
+                                                CAIRN_WHERE_(#call));                            \
+  } while (0)
+
+namespace cairn {
+namespace {
+
+class NcclComm final : public Comm {
+ public:
+  explicit NcclComm(Comm& bootstrap) : bootstrap_(bootstrap), rank_(bootstrap.rank()), size_(bootstrap.size()) {
+    int devices = 0;
+    CUDA_CHECK(cudaGetDeviceCount(&devices));
+    CAIRN_CHECK(devices > 0, "run.device = cuda but no CUDA device is visible to rank ", rank_);
+    const char* local = std::getenv("OMPI_COMM_WORLD_LOCAL_RANK");
+    int local_rank = local ? std::atoi(local) : rank_;
+    CUDA_CHECK(cudaSetDevice(local_rank % devices));
+    ncclUniqueId id;
+    if (rank_ == 0) NCCL_CHECK(ncclGetUniqueId(&id));
+    bootstrap_.broadcast(&id, sizeof id, 0);
+    NCCL_CHECK(ncclCommInitRank(&comm_, size_, id, rank_));
+    CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+    CUDA_CHECK(cudaMalloc(&scratch_, sizeof(int64_t)));
+  }
+  ~NcclComm() override {
+    cudaFree(scratch_);
+    cudaStreamDestroy(stream_);
+    ncclCommDestroy(comm_);
+  }
+  int rank() const override { return rank_; }
+  int size() const override { return size_; }
+  std::string backend() const override { return "nccl"; }
+
+  void barrier() override { max_int(0); }
+  void broadcast(void* data, size_t bytes, int root) override {
+    NCCL_CHECK(ncclBroadcast(data, data, bytes, ncclUint8, root, comm_, stream_));
+    sync();
+  }
+  void allgather(const void* send, void* recv, size_t bytes) override {
+    NCCL_CHECK(ncclAllGather(send, recv, bytes, ncclUint8, comm_, stream_));
+    sync();
+  }
+  void allgatherv(const float* send, float* recv, const std::vector<int64_t>& counts,
+                  const std::vector<int64_t>& displs) override {
+    std::vector<int64_t> c(counts), d(displs);
+    for (auto& x : c) x *= sizeof(float);
+    for (auto& x : d) x *= sizeof(float);
+    allgatherv_bytes(send, recv, c, d);
+  }
+  void allgatherv_bytes(const void* send, void* recv, const std::vector<int64_t>& counts,
+                        const std::vector<int64_t>& displs) override {
+    char* out = static_cast<char*>(recv);
+    NCCL_CHECK(ncclGroupStart());
+    for (int r = 0; r < size_; ++r)
+      NCCL_CHECK(ncclBroadcast(r == rank_ ? send : out + displs[r], out + displs[r], size_t(counts[r]), ncclUint8, r,
+                               comm_, stream_));
+    NCCL_CHECK(ncclGroupEnd());
+    sync();
+  }
+  void alltoallv(const float* send, const std::vector<int64_t>& send_counts, const std::vector<int64_t>& send_displs,
+                 float* recv, const std::vector<int64_t>& recv_counts,
+                 const std::vector<int64_t>& recv_displs) override {
+    NCCL_CHECK(ncclGroupStart());
+    for (int r = 0; r < size_; ++r) {
+      NCCL_CHECK(ncclSend(send + send_displs[r], size_t(send_counts[r]), ncclFloat32, r, comm_, stream_));
+      NCCL_CHECK(ncclRecv(recv + recv_displs[r], size_t(recv_counts[r]), ncclFloat32, r, comm_, stream_));
+    }
+    NCCL_CHECK(ncclGroupEnd());
+    sync();
+  }
+  int64_t max_int(int64_t v) override { return reduce_int(v, ncclMax); }
+  int64_t min_int(int64_t v) override { return reduce_int(v, ncclMin); }
+  [[noreturn]] void abort(int code) override {
+    ncclCommAbort(comm_);
+    bootstrap_.abort(code);
+  }
+
+ private:
+  void sync() { CUDA_CHECK(cudaStreamSynchronize(stream_)); }
+  int64_t reduce_int(int64_t v, ncclRedOp_t op) {
+    CUDA_CHECK(cudaMemcpyAsync(scratch_, &v, sizeof v, cudaMemcpyHostToDevice, stream_));
+    NCCL_CHECK(ncclAllReduce(scratch_, scratch_, 1, ncclInt64, op, comm_, stream_));
+    CUDA_CHECK(cudaMemcpyAsync(&v, scratch_, sizeof v, cudaMemcpyDeviceToHost, stream_));
+    sync();
+    return v;
+  }
+
+  Comm& bootstrap_;
+  int rank_, size_;
+  ncclComm_t comm_ = nullptr;
+  cudaStream_t stream_ = nullptr;
+  int64_t* scratch_ = nullptr;
+};
+
+}  // namespace
+
+bool nccl_is_available() { return true; }
+std::unique_ptr<Comm> make_nccl_comm(Comm& bootstrap) { return std::make_unique<NcclComm>(bootstrap); }
+
+}  // namespace cairn

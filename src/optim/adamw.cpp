@@ -1,0 +1,70 @@
+// optim/adamw.cpp — see adamw.h.
+#include "optim/adamw.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/error.h"
+#include "core/parallel.h"
+#include "kernels/kernels.h"
+
+namespace cairn::optim {
+
+AdamW::AdamW(const AdamWConfig& cfg, std::vector<DecayRange> decay, Range owned)
+    : cfg_(cfg), decay_(std::move(decay)), owned_(owned), m_(owned.size(), 0.0f), v_(owned.size(), 0.0f) {
+  std::sort(decay_.begin(), decay_.end(), [](const DecayRange& a, const DecayRange& b) { return a.begin < b.begin; });
+}
+
+void AdamW::step(float* params_full, const float* grads_owned, float lr, int64_t t, float grad_scale) {
+  // Split the owned range into runs that do / do not decay, then update each run in fixed
+  // tiles of kChunkFloats (elementwise, so the split never changes the bits).
+  struct Run { int64_t begin, end; float wd; };
+  std::vector<Run> runs;
+  int64_t pos = owned_.begin;
+  for (const DecayRange& d : decay_) {
+    int64_t b = std::max(d.begin, owned_.begin), e = std::min(d.end, owned_.end);
+    if (b >= e) continue;
+    if (pos < b) runs.push_back({pos, b, 0.0f});
+    runs.push_back({b, e, cfg_.weight_decay});
+    pos = e;
+  }
+  if (pos < owned_.end) runs.push_back({pos, owned_.end, 0.0f});
+
+  for (const Run& run : runs) {
+    const int64_t n = run.end - run.begin;
+    parallel_for(ceil_div(n, kChunkFloats), [&](int64_t tile) {
+      int64_t b = run.begin + tile * kChunkFloats, e = std::min(run.end, b + kChunkFloats);
+      int64_t o = b - owned_.begin;
+      cpu::adamw_update(params_full + b, grads_owned + o, m_.data() + o, v_.data() + o, e - b, lr, cfg_.beta1,
+                        cfg_.beta2, cfg_.eps, run.wd, t, grad_scale);
+    });
+  }
+}
+
+double lr_at(int64_t step, double lr, double min_lr, int64_t warmup, int64_t total) {
+  if (step < warmup) return lr * double(step + 1) / double(warmup);
+  if (total <= warmup) return lr;
+  double progress = std::min(1.0, double(step - warmup) / double(total - warmup));
+  return min_lr + 0.5 * (lr - min_lr) * (1.0 + std::cos(M_PI * progress));
+}
+
+double global_grad_norm(Comm& comm, const float* grads_owned, Range owned, int64_t total) {
+  const int W = comm.size();
+  const int64_t n_chunks = total / kChunkFloats;
+  std::vector<double> sums(n_chunks);
+  std::vector<int64_t> counts(W), displs(W);
+  for (int r = 0; r < W; ++r) {
+    Range rr = owned_range(total, r, W);
+    counts[r] = rr.size() / kChunkFloats * int64_t(sizeof(double));
+    displs[r] = rr.begin / kChunkFloats * int64_t(sizeof(double));
+  }
+  double* mine = sums.data() + owned.begin / kChunkFloats;
+  const int64_t my_chunks = owned.size() / kChunkFloats;
+  parallel_for(my_chunks, [&](int64_t c) { cpu::sumsq_chunks(mine + c, grads_owned + c * kChunkFloats, 1, kChunkFloats); });
+  if (W > 1) comm.allgatherv_bytes(mine, sums.data(), counts, displs);
+  double total_sq = 0;
+  for (double s : sums) total_sq += s;
+  return std::sqrt(total_sq);
+}
+
+}  // namespace cairn::optim

@@ -1,0 +1,172 @@
+// train/checkpointing.cpp — the trainer's side of checkpoints: what state is saved, how a
+// run resumes (any world size), and the final model.safetensors.
+//
+// Saved per checkpoint (checkpoint/ stores it; DESIGN §3):
+//   buffers   params, adam_m, adam_v — each rank its owned slice (ZeRO-1)
+//   state     logical: {step, loader, rng}  (hashed into the logical hash: world-size free)
+//             config (resolved TOML), model, data identity, world_size
+// The LR schedule is a pure function of (step, config) and the loader a pure function of
+// (seed, step): recording them lets resume check them rather than trust them.
+#include <filesystem>
+
+#include "checkpoint/commit.h"
+#include "checkpoint/reader.h"
+#include "checkpoint/run_dir.h"
+#include "checkpoint/safetensors.h"
+#include "comm/gather.h"
+#include "comm/reduce.h"
+#include "core/log.h"
+#include "train/trainer.h"
+
+namespace fs = std::filesystem;
+
+namespace cairn {
+namespace {
+
+ckpt::Layout to_ckpt_layout(const gpt::ParamLayout& layout) {
+  ckpt::Layout out;
+  out.total = layout.total;
+  for (const gpt::ParamTensor& t : layout.tensors)
+    out.tensors.push_back({t.name, t.shape, t.offset, t.numel, t.export_shape});
+  return out;
+}
+
+nlohmann::json model_json(const ModelConfig& m) {
+  return {{"n_layer", m.n_layer}, {"n_head", m.n_head}, {"n_embd", m.n_embd},
+          {"seq_len", m.seq_len}, {"vocab_size", m.vocab_size}, {"dropout", m.dropout}};
+}
+
+}  // namespace
+
+nlohmann::json Trainer::state_json(int64_t step) const {
+  const int64_t B = int64_t(cfg_.train.grad_accum) * cfg_.train.micro_batch;
+  const int64_t next_sequence = step * B;
+  nlohmann::json logical = {
+      {"step", step},
+      {"loader", {{"seed", cfg_.train.seed}, {"micro_batch", cfg_.train.micro_batch},
+                  {"grad_accum", cfg_.train.grad_accum}, {"next_sequence", next_sequence},
+                  {"epoch", next_sequence / train_data_->n_windows()},
+                  {"dataset", train_data_->identity().combined}}},
+      {"rng", {{"generator", "philox4x32-10"}, {"seed", cfg_.train.seed},
+               {"init", {{"purpose", "init"}}},
+               {"dropout", {{"purpose", "dropout"}, {"p", cfg_.model.dropout}, {"next_step", step}}}}},
+  };
+  nlohmann::json data = {{"train", train_data_->identity().to_json()}};
+  if (val_data_) data["val"] = val_data_->identity().to_json();
+  return {{"logical", logical},
+          {"lr_schedule", {{"step", step}, {"next_lr", optim::lr_at(step, cfg_.train.lr, cfg_.train.min_lr,
+                                                                    cfg_.train.warmup_steps, cfg_.train.steps)}}},
+          {"config", cfg_.to_toml()},
+          {"model", model_json(cfg_.model)},
+          {"data", data},
+          {"world_size", W_}};
+}
+
+bool Trainer::save(int64_t step) {
+  const Range owned = optimizer_->owned();
+  std::vector<ckpt::OwnedSlice> slices = {
+      {"params", params_.data() + owned.begin, owned.begin, owned.end},
+      {"adam_m", optimizer_->m().data(), owned.begin, owned.end},
+      {"adam_v", optimizer_->v().data(), owned.begin, owned.end},
+  };
+  ckpt::Retention retention{cfg_.checkpoint.keep_last, cfg_.checkpoint.keep_every};
+  ckpt::SaveStats s = ckpt::save_checkpoint(comm_, cfg_.run.dir, step, to_ckpt_layout(model_->layout()), slices,
+                                            state_json(step), retention);
+  if (!s.ok) {
+    log_warn("checkpoint at step ", step, " failed, earlier checkpoints are untouched: ", s.error);
+    metrics_->event({{"event", "checkpoint_failed"}, {"step", step}, {"error", s.error}});
+    return false;
+  }
+  char rate[64];
+  std::snprintf(rate, sizeof rate, "%.1f MB in %.2f s (%.2f GB/s)", s.bytes / 1e6, s.seconds, s.gb_per_s);
+  log_info("checkpoint step ", step, ": ", rate, " -> ", s.dir);
+  metrics_->event({{"event", "checkpoint"}, {"step", step}, {"bytes", s.bytes}, {"seconds", s.seconds},
+                   {"logical_hash", s.logical_hash}});
+  return true;
+}
+
+// Rank 0 picks the checkpoint (newest valid, with fallback) and every rank opens it; each
+// rank reads only its new owned slice of params/m/v (resharding when W differs), then the
+// parameters are all-gathered.
+bool Trainer::resume() {
+  if (opts_.resume == "none") return false;
+  std::string chosen, error;
+  if (rank_ == 0) {
+    try {
+      for (const std::string& tmp : ckpt::cleanup_tmp(cfg_.run.dir)) log_info("removed incomplete checkpoint ", tmp);
+      if (opts_.resume == "auto") {
+        if (auto found = ckpt::find_resume_checkpoint(cfg_.run.dir, cfg_.checkpoint.verify)) chosen = found->dir;
+      } else {
+        chosen = ckpt::open_checkpoint(ckpt::resolve_checkpoint_path(opts_.resume), cfg_.checkpoint.verify).dir;
+      }
+    } catch (const Error& e) {
+      error = e.what();
+    }
+  }
+  error = broadcast_string(comm_, error, 0);
+  if (!error.empty()) throw CollectiveError(error);
+  chosen = broadcast_string(comm_, chosen, 0);
+  if (chosen.empty()) {
+    log_info("no checkpoint in ", cfg_.run.dir, ": starting from scratch");
+    return false;
+  }
+
+  ckpt::Checkpoint ck = ckpt::open_checkpoint(chosen, false);
+  ck.verify_reads = cfg_.checkpoint.verify;
+  ckpt::check_layout_matches(ck, to_ckpt_layout(model_->layout()));
+  const nlohmann::json& st = ck.state();
+  check_resume_compatible(st, chosen);
+
+  const Range owned = optimizer_->owned();
+  ckpt::read_flat_range(ck, "params", owned.begin, owned.end, params_.data() + owned.begin);
+  ckpt::read_flat_range(ck, "adam_m", owned.begin, owned.end, optimizer_->m().data());
+  ckpt::read_flat_range(ck, "adam_v", owned.begin, owned.end, optimizer_->v().data());
+  allgather_owned(comm_, params_.data(), int64_t(params_.size()));
+  step_ = ck.step();
+  log_info("resumed from ", chosen, " at step ", step_, " (saved on ", ck.manifest.world_size, " rank(s), now ", W_, ")");
+  metrics_->event({{"event", "resume"}, {"step", step_}, {"from", chosen}, {"saved_world_size", ck.manifest.world_size},
+                   {"world_size", W_}});
+  return true;
+}
+
+// The data set and the keys that fix the data order must match the checkpoint's; other
+// config differences (e.g. more steps) are allowed and reported.
+void Trainer::check_resume_compatible(const nlohmann::json& st, const std::string& dir) const {
+  const std::string saved_data = st.at("data").at("train").dump();
+  const data::DatasetIdentity saved = data::DatasetIdentity::from_json(st.at("data").at("train"), dir);
+  if (saved != train_data_->identity()) {
+    std::string diff = data::describe_difference(saved, train_data_->identity());
+    if (!cfg_.data.allow_changed)
+      throw CollectiveError(str(dir, ": the training data changed since this checkpoint (", diff,
+                                "); resume with --set data.allow_changed=true to accept it, or --resume none"));
+    log_warn("training data changed since ", dir, " (", diff, "): continuing because data.allow_changed = true");
+  }
+  const nlohmann::json& loader = st.at("logical").at("loader");
+  auto must_match = [&](const char* key, int64_t saved_value, int64_t now) {
+    if (saved_value != now)
+      throw CollectiveError(str(dir, ": train.", key, " is ", now, " but the checkpoint was trained with ", saved_value,
+                                "; the data order would change. Use the checkpoint's value, or --resume none"));
+  };
+  must_match("seed", loader.at("seed").get<int64_t>(), cfg_.train.seed);
+  must_match("micro_batch", loader.at("micro_batch").get<int64_t>(), cfg_.train.micro_batch);
+  must_match("grad_accum", loader.at("grad_accum").get<int64_t>(), cfg_.train.grad_accum);
+}
+
+// run.dir/model.safetensors: the final parameters with HF GPT-2 names and the real
+// vocabulary (what `cairn sample` and Hugging Face read).
+void Trainer::write_final_outputs() {
+  if (rank_ != 0) return;
+  std::vector<ckpt::TensorSource> tensors;
+  for (const gpt::ParamTensor& t : model_->layout().tensors) {
+    ckpt::TensorSource src;
+    src.name = t.name;
+    src.shape = t.export_shape;
+    src.data = params_.data() + t.offset;
+    tensors.push_back(std::move(src));
+  }
+  const std::string path = (fs::path(cfg_.run.dir) / "model.safetensors").string();
+  ckpt::write_safetensors(path, tensors, {{"format", "pt"}});
+  log_info("final weights -> ", path);
+}
+
+}  // namespace cairn

@@ -1,0 +1,278 @@
+// train/config.cpp — the declaration of every config key (type, default, doc) and its
+// validation. See config.h.
+#include "train/config.h"
+
+#include <toml++/toml.h>
+
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <map>
+#include <sstream>
+
+#include "core/error.h"
+
+namespace cairn {
+namespace {
+
+enum class Kind { kInt, kFloat, kBool, kString };
+
+struct Key {
+  const char* section;
+  const char* name;
+  Kind kind;
+  bool required;
+  const char* doc;
+  std::function<void(Config&, const toml::node&)> set;
+  std::function<std::string(const Config&)> get;
+  std::string full() const { return std::string(section) + "." + name; }
+};
+
+std::string toml_string(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string toml_float(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  std::string s = buf;
+  if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
+  return s;
+}
+
+const char* kind_name(Kind k) {
+  switch (k) {
+    case Kind::kInt: return "an integer";
+    case Kind::kFloat: return "a number";
+    case Kind::kBool: return "true or false";
+    case Kind::kString: return "a string";
+  }
+  return "?";
+}
+
+// Typed read of a TOML node; the Key has checked the kind already.
+int64_t as_int(const toml::node& n) { return *n.value<int64_t>(); }
+double as_float(const toml::node& n) { return *n.value<double>(); }
+bool as_bool(const toml::node& n) { return *n.value<bool>(); }
+std::string as_string(const toml::node& n) { return *n.value<std::string>(); }
+
+#define CAIRN_KEY_INT(sec, key, req, doc)                                                        \
+  Key { #sec, #key, Kind::kInt, req, doc,                                                        \
+        [](Config& c, const toml::node& n) { c.sec.key = decltype(c.sec.key)(as_int(n)); },     \
+        [](const Config& c) { return std::to_string(c.sec.key); } }
+#define CAIRN_KEY_FLOAT(sec, key, req, doc)                                                      \
+  Key { #sec, #key, Kind::kFloat, req, doc,                                                      \
+        [](Config& c, const toml::node& n) { c.sec.key = as_float(n); },                         \
+        [](const Config& c) { return toml_float(c.sec.key); } }
+#define CAIRN_KEY_BOOL(sec, key, req, doc)                                                       \
+  Key { #sec, #key, Kind::kBool, req, doc,                                                       \
+        [](Config& c, const toml::node& n) { c.sec.key = as_bool(n); },                          \
+        [](const Config& c) { return std::string(c.sec.key ? "true" : "false"); } }
+#define CAIRN_KEY_STRING(sec, key, req, doc)                                                     \
+  Key { #sec, #key, Kind::kString, req, doc,                                                     \
+        [](Config& c, const toml::node& n) { c.sec.key = as_string(n); },                        \
+        [](const Config& c) { return toml_string(c.sec.key); } }
+
+const std::vector<Key>& keys() {
+  static const std::vector<Key> all = {
+      CAIRN_KEY_STRING(run, dir, true, "run directory: config.toml, metrics.jsonl, checkpoints/"),
+      CAIRN_KEY_STRING(run, device, false, "cpu or cuda"),
+      CAIRN_KEY_INT(run, threads, false, "threads per rank; 0 = OMP_NUM_THREADS, else all cores"),
+      CAIRN_KEY_INT(run, log_every, false, "print a log line every N steps"),
+      CAIRN_KEY_BOOL(run, rank_logs, false, "every rank also writes run.dir/logs/rank_R.log"),
+      CAIRN_KEY_INT(model, n_layer, true, "transformer blocks"),
+      CAIRN_KEY_INT(model, n_head, true, "attention heads; must divide n_embd"),
+      CAIRN_KEY_INT(model, n_embd, true, "channels"),
+      CAIRN_KEY_INT(model, seq_len, true, "context length T (tokens per sequence)"),
+      CAIRN_KEY_INT(model, vocab_size, true, "vocabulary size V (256 for the byte tokenizer); padded to a multiple of 64 internally"),
+      CAIRN_KEY_FLOAT(model, dropout, false, "dropout probability on embeddings, attention and residual branches, in [0, 1)"),
+      CAIRN_KEY_INT(train, seed, true, "seed of initialisation, data order and dropout"),
+      CAIRN_KEY_INT(train, steps, true, "optimizer steps to train"),
+      CAIRN_KEY_INT(train, micro_batch, true, "sequences per micro-batch (m)"),
+      CAIRN_KEY_INT(train, grad_accum, true, "micro-batches per step over all ranks (G); global batch = G*m sequences, independent of the world size"),
+      CAIRN_KEY_FLOAT(train, lr, false, "peak learning rate"),
+      CAIRN_KEY_FLOAT(train, min_lr, false, "learning rate at the end of the cosine decay"),
+      CAIRN_KEY_INT(train, warmup_steps, false, "linear warmup steps"),
+      CAIRN_KEY_FLOAT(train, weight_decay, false, "AdamW decoupled weight decay (matrices and embeddings only)"),
+      CAIRN_KEY_FLOAT(train, grad_clip, false, "clip the global gradient norm to this; 0 = off"),
+      CAIRN_KEY_FLOAT(train, beta1, false, "AdamW beta1"),
+      CAIRN_KEY_FLOAT(train, beta2, false, "AdamW beta2"),
+      CAIRN_KEY_FLOAT(train, eps, false, "AdamW epsilon"),
+      CAIRN_KEY_INT(train, eval_every, false, "validation loss every N steps; 0 = only at the end"),
+      CAIRN_KEY_INT(train, eval_batches, false, "validation micro-batches per evaluation"),
+      CAIRN_KEY_STRING(data, train, true, "training token shards: a file, a directory of *.bin, or a glob"),
+      CAIRN_KEY_STRING(data, val, false, "validation token shards (same forms); empty = no validation"),
+      CAIRN_KEY_BOOL(data, allow_changed, false, "resume even if the data set differs from the checkpoint's"),
+      CAIRN_KEY_INT(checkpoint, every_steps, false, "save every N steps (and always at the end); 0 = only at the end"),
+      CAIRN_KEY_INT(checkpoint, keep_last, false, "committed checkpoints to keep (>= 2)"),
+      CAIRN_KEY_INT(checkpoint, keep_every, false, "also keep every checkpoint whose step is a multiple of N; 0 = off"),
+      CAIRN_KEY_BOOL(checkpoint, async, false, "write checkpoints in the background (not implemented yet: must be false)"),
+      CAIRN_KEY_STRING(checkpoint, compress, false, "\"none\" (\"zstd\" not implemented yet)"),
+      CAIRN_KEY_BOOL(checkpoint, incremental, false, "reuse unchanged chunks of the previous checkpoint (not implemented yet: must be false)"),
+      CAIRN_KEY_BOOL(checkpoint, verify, false, "verify checksums when resuming"),
+  };
+  return all;
+}
+
+bool kind_matches(Kind k, const toml::node& n) {
+  switch (k) {
+    case Kind::kInt: return n.is_integer();
+    case Kind::kFloat: return n.is_integer() || n.is_floating_point();
+    case Kind::kBool: return n.is_boolean();
+    case Kind::kString: return n.is_string();
+  }
+  return false;
+}
+
+const Key* find_key(const std::string& section, const std::string& name) {
+  for (const Key& k : keys())
+    if (section == k.section && name == k.name) return &k;
+  return nullptr;
+}
+
+std::string known_keys(const std::string& section) {
+  std::string out;
+  for (const Key& k : keys())
+    if (section == k.section) out += (out.empty() ? "" : ", ") + std::string(k.name);
+  return out;
+}
+
+// "train.lr=3e-4" -> table["train"]["lr"] = 3e-4 (a bare word that is not TOML is a string).
+void apply_override(toml::table& root, const std::string& source, const std::string& ov) {
+  size_t eq = ov.find('='), dot = ov.find('.');
+  if (eq == std::string::npos || dot == std::string::npos || dot > eq)
+    throw UsageError(str("--set ", ov, ": expected section.key=value, e.g. --set train.lr=3e-4"));
+  std::string section = ov.substr(0, dot), name = ov.substr(dot + 1, eq - dot - 1), value = ov.substr(eq + 1);
+  if (!find_key(section, name))
+    CAIRN_FAIL("--set ", section, ".", name, ": unknown config key",
+               known_keys(section).empty() ? str(" (no section [", section, "])")
+                                           : str(" (keys in [", section, "]: ", known_keys(section), ")"));
+  toml::table parsed;
+  try {
+    parsed = toml::parse("v = " + value);
+  } catch (const toml::parse_error&) {
+    parsed = toml::table{{"v", value}};
+  }
+  if (!root.contains(section)) root.insert(section, toml::table{});
+  toml::table* sec = root[section].as_table();
+  CAIRN_CHECK(sec, source, ": [", section, "] is not a table");
+  sec->insert_or_assign(name, *parsed.get("v"));
+}
+
+void validate(const Config& c, const std::string& src) {
+  auto need = [&](bool ok, const std::string& what) { CAIRN_CHECK(ok, src, ": ", what); };
+  need(!c.run.dir.empty(), "run.dir must not be empty");
+  need(c.run.device == "cpu" || c.run.device == "cuda", str("run.device must be \"cpu\" or \"cuda\" (got \"", c.run.device, "\")"));
+  need(c.run.threads >= 0, str("run.threads must be >= 0 (got ", c.run.threads, ")"));
+  need(c.run.log_every >= 1, str("run.log_every must be >= 1 (got ", c.run.log_every, ")"));
+  need(c.model.n_layer >= 1, str("model.n_layer must be >= 1 (got ", c.model.n_layer, ")"));
+  need(c.model.n_head >= 1, str("model.n_head must be >= 1 (got ", c.model.n_head, ")"));
+  need(c.model.n_embd >= 1 && c.model.n_embd % c.model.n_head == 0,
+       str("model.n_embd (", c.model.n_embd, ") must be a positive multiple of model.n_head (", c.model.n_head,
+           "): each head gets n_embd/n_head channels"));
+  need(c.model.seq_len >= 1, str("model.seq_len must be >= 1 (got ", c.model.seq_len, ")"));
+  need(c.model.vocab_size >= 1 && c.model.vocab_size <= 65536,
+       str("model.vocab_size must be in [1, 65536]: tokens are stored as uint16 (got ", c.model.vocab_size, ")"));
+  need(c.model.dropout >= 0 && c.model.dropout < 1, str("model.dropout must be in [0, 1) (got ", c.model.dropout, ")"));
+  need(c.train.seed >= 0, str("train.seed must be >= 0 (got ", c.train.seed, ")"));
+  need(c.train.steps >= 1, str("train.steps must be >= 1 (got ", c.train.steps, ")"));
+  need(c.train.micro_batch >= 1, str("train.micro_batch must be >= 1 (got ", c.train.micro_batch, ")"));
+  need(c.train.grad_accum >= 1, str("train.grad_accum must be >= 1 (got ", c.train.grad_accum, ")"));
+  need(c.train.lr > 0 && std::isfinite(c.train.lr), str("train.lr must be a positive number (got ", c.train.lr, ")"));
+  need(c.train.min_lr >= 0 && c.train.min_lr <= c.train.lr,
+       str("train.min_lr must be in [0, train.lr] (got ", c.train.min_lr, ")"));
+  need(c.train.warmup_steps >= 0, str("train.warmup_steps must be >= 0 (got ", c.train.warmup_steps, ")"));
+  need(c.train.weight_decay >= 0, str("train.weight_decay must be >= 0 (got ", c.train.weight_decay, ")"));
+  need(c.train.grad_clip >= 0, str("train.grad_clip must be >= 0, 0 = off (got ", c.train.grad_clip, ")"));
+  need(c.train.beta1 >= 0 && c.train.beta1 < 1, str("train.beta1 must be in [0, 1) (got ", c.train.beta1, ")"));
+  need(c.train.beta2 >= 0 && c.train.beta2 < 1, str("train.beta2 must be in [0, 1) (got ", c.train.beta2, ")"));
+  need(c.train.eps > 0, str("train.eps must be > 0 (got ", c.train.eps, ")"));
+  need(c.train.eval_every >= 0, str("train.eval_every must be >= 0 (got ", c.train.eval_every, ")"));
+  need(c.train.eval_batches >= 1, str("train.eval_batches must be >= 1 (got ", c.train.eval_batches, ")"));
+  need(!c.data.train.empty(), "data.train must name the training token shards");
+  need(c.checkpoint.every_steps >= 0, str("checkpoint.every_steps must be >= 0 (got ", c.checkpoint.every_steps, ")"));
+  need(c.checkpoint.keep_last >= 2,
+       str("checkpoint.keep_last must be >= 2 (got ", c.checkpoint.keep_last,
+           "): the newest checkpoint may be incomplete or damaged, and resume must be able to fall back to the one before it"));
+  need(c.checkpoint.keep_every >= 0, str("checkpoint.keep_every must be >= 0 (got ", c.checkpoint.keep_every, ")"));
+  need(c.checkpoint.compress == "none" || c.checkpoint.compress == "zstd",
+       str("checkpoint.compress must be \"none\" or \"zstd\" (got \"", c.checkpoint.compress, "\")"));
+  need(c.checkpoint.compress == "none", "checkpoint.compress = \"zstd\" is not implemented yet; use \"none\"");
+  need(!c.checkpoint.async, "checkpoint.async = true is not implemented yet; use false");
+  need(!c.checkpoint.incremental, "checkpoint.incremental = true is not implemented yet; use false");
+}
+
+}  // namespace
+
+Config Config::parse(const std::string& text, const std::string& source, const std::vector<std::string>& overrides) {
+  toml::table root;
+  try {
+    root = toml::parse(text, source);
+  } catch (const toml::parse_error& e) {
+    const auto& where = e.source().begin;
+    CAIRN_FAIL(source, ":", where.line, ":", where.column, ": invalid TOML: ", e.description());
+  }
+  for (const std::string& ov : overrides) apply_override(root, source, ov);
+
+  Config c;
+  c.source = source;
+  for (auto&& [section_key, section_node] : root) {
+    std::string section(section_key.str());
+    const toml::table* sec = section_node.as_table();
+    CAIRN_CHECK(sec, source, ": '", section, "' must be a [section] table");
+    CAIRN_CHECK(!known_keys(section).empty(), source, ": unknown config section [", section,
+                "] (sections: run, model, train, data, checkpoint)");
+    for (auto&& [name_key, node] : *sec) {
+      std::string name(name_key.str());
+      const Key* k = find_key(section, name);
+      CAIRN_CHECK(k, source, ": unknown config key ", section, ".", name, " (keys in [", section, "]: ",
+                  known_keys(section), ")");
+      CAIRN_CHECK(kind_matches(k->kind, node), source, ": ", k->full(), " must be ", kind_name(k->kind));
+      k->set(c, node);
+    }
+  }
+  for (const Key& k : keys()) {
+    bool present = root[k.section][k.name].node() != nullptr;
+    CAIRN_CHECK(present || !k.required, source, ": missing required key ", k.full(), " (", k.doc, ")");
+  }
+  validate(c, source);
+  return c;
+}
+
+Config Config::load(const std::string& path, const std::vector<std::string>& overrides) {
+  FILE* f = std::fopen(path.c_str(), "rb");
+  CAIRN_CHECK(f, path, ": cannot open config file");
+  std::string text;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+  std::fclose(f);
+  return parse(text, path, overrides);
+}
+
+std::string Config::to_toml() const {
+  std::ostringstream os;
+  std::string section;
+  for (const Key& k : keys()) {
+    if (section != k.section) {
+      os << (section.empty() ? "" : "\n") << "[" << k.section << "]\n";
+      section = k.section;
+    }
+    os << k.name << " = " << k.get(*this) << "\n";
+  }
+  return os.str();
+}
+
+std::string config_reference() {
+  std::ostringstream os;
+  for (const Key& k : keys())
+    os << "  " << k.full() << (k.required ? " (required)" : "") << ": " << k.doc << "\n";
+  return os.str();
+}
+
+}  // namespace cairn

@@ -1,0 +1,35 @@
+// train/metrics.h — what a run reports: the log line every run.log_every steps and one JSON
+// object per line in run.dir/metrics.jsonl (rank 0 only). Losses are printed with enough
+// digits to compare runs bit for bit (%.17g in the JSON, 6 decimals on the console).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace cairn {
+
+class Metrics {
+ public:
+  // `path` empty: no file (non-zero ranks).
+  Metrics(const std::string& path, int64_t total_steps, int64_t tokens_per_step);
+  ~Metrics();
+
+  void train_step(int64_t step, double loss, double lr, double grad_norm, double ms, bool print);
+  void val(int64_t step, double loss);
+  void event(const nlohmann::json& record);  // e.g. {"event":"checkpoint", ...}
+
+ private:
+  void write(const nlohmann::json& record);
+  FILE* file_ = nullptr;
+  int64_t total_steps_, tokens_per_step_;
+  double ms_sum_ = 0;
+  int64_t ms_count_ = 0;
+};
+
+std::string format_duration(double seconds);  // "1h02m", "3m05s", "12s"
+
+}  // namespace cairn

@@ -1,0 +1,17 @@
+// train/signals.h — preemption notices.
+//
+// SIGTERM, SIGINT and SIGUSR1 only set a flag; the trainer polls it at each step boundary,
+// the ranks agree (max over ranks), the pending save is finished, a synchronous checkpoint
+// is committed and the process exits with kExitPreempted (75, EX_TEMPFAIL) so a wrapper or
+// scheduler can requeue. A second SIGINT exits at once (status 130) for an impatient user.
+#pragma once
+
+namespace cairn {
+
+inline constexpr int kExitPreempted = 75;
+
+void install_preemption_handlers();
+bool preemption_requested();
+int preemption_signal();  // the first signal received, 0 if none
+
+}  // namespace cairn

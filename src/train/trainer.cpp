@@ -1,0 +1,240 @@
+// train/trainer.cpp — setup and the training loop (see trainer.h). Checkpoint save and
+// resume live in train/checkpointing.cpp.
+#include "train/trainer.h"
+
+#include <sys/stat.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <xxhash.h>
+
+#include "comm/gather.h"
+#include "comm/reduce.h"
+#include "core/log.h"
+#include "core/parallel.h"
+#include "core/sharding.h"
+#include "train/signals.h"
+
+namespace fs = std::filesystem;
+
+namespace cairn {
+namespace {
+
+double now_ms() {
+  using namespace std::chrono;
+  return duration<double, std::milli>(steady_clock::now().time_since_epoch()).count();
+}
+
+// Threads per rank: run.threads, else OMP_NUM_THREADS, else the cores shared by the ranks
+// on this node.
+int choose_threads(int configured) {
+  if (configured > 0) return configured;
+  if (std::getenv("OMP_NUM_THREADS")) return 0;  // keep OpenMP's own choice
+  int cores = int(std::thread::hardware_concurrency());
+  const char* local = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+  int local_ranks = local ? std::max(1, std::atoi(local)) : 1;
+  return std::max(1, cores / local_ranks);
+}
+
+}  // namespace
+
+Trainer::Trainer(Config cfg, Comm& comm, TrainOptions opts)
+    : cfg_(std::move(cfg)), comm_(comm), opts_(std::move(opts)) {}
+
+Trainer::~Trainer() = default;
+
+gpt::DropoutContext Trainer::dropout_for(int64_t step, int k) const {
+  return {true, uint64_t(cfg_.train.seed), uint32_t(step), uint32_t(k)};
+}
+
+void Trainer::setup() {
+  W_ = comm_.size();
+  rank_ = comm_.rank();
+  const int G = cfg_.train.grad_accum;
+  if (!is_power_of_two(W_) || G % W_ != 0)
+    throw CollectiveError(str("cannot train on ", W_, " ranks with train.grad_accum = ", G,
+                              ": the world size must be a power of two that divides grad_accum "
+                              "(each rank's block of micro-batches must be a node of the canonical "
+                              "gradient tree); change -np or train.grad_accum"));
+
+  // Every rank must train the same thing: compare the resolved config with rank 0's.
+  const std::string resolved = cfg_.to_toml();
+  std::string root_config = broadcast_string(comm_, resolved, 0);
+  bool same = root_config == resolved;
+  if (!comm_.all_agree(same)) {
+    auto flags = allgather_strings(comm_, same ? "1" : "0");
+    std::string differ;
+    for (int r = 0; r < W_; ++r)
+      if (flags[r] == "0") differ += (differ.empty() ? "" : ", ") + std::to_string(r);
+    throw CollectiveError(str("ranks were started with different configs (rank ", differ,
+                              " differs from rank 0); start every rank with the same file and --set options"));
+  }
+
+  set_num_threads(choose_threads(cfg_.run.threads));
+  k_begin_ = rank_ * (G / W_);
+  k_end_ = (rank_ + 1) * (G / W_);
+
+  // Run directory, resolved config, logs.
+  if (rank_ == 0) {
+    std::error_code ec;
+    fs::create_directories(cfg_.run.dir, ec);
+    CAIRN_CHECK(!ec, cfg_.run.dir, ": cannot create run directory: ", ec.message());
+    std::ofstream(fs::path(cfg_.run.dir) / "config.toml") << cfg_.to_toml();
+  }
+  comm_.barrier();
+  CAIRN_CHECK(fs::is_directory(cfg_.run.dir), cfg_.run.dir, ": run directory not visible from rank ", rank_,
+              " (ranks on several nodes need a shared filesystem)");
+  if (cfg_.run.rank_logs) {
+    fs::create_directories(fs::path(cfg_.run.dir) / "logs");
+    set_log_file((fs::path(cfg_.run.dir) / "logs" / str("rank_", rank_, ".log")).string());
+  }
+
+  // Model.
+  model_cfg_ = {cfg_.model.n_layer, cfg_.model.n_head, cfg_.model.n_embd, cfg_.model.seq_len,
+                cfg_.model.vocab_size, float(cfg_.model.dropout)};
+  model_ = std::make_unique<gpt::GPT>(model_cfg_, cfg_.train.micro_batch, cfg_.model.seq_len);
+  const gpt::ParamLayout& layout = model_->layout();
+  params_.assign(layout.total, 0.0f);
+  const int block = G / W_;
+  levels_.assign(tree_levels(block), std::vector<float>(layout.total));
+  const Range owned = owned_range(layout.total, rank_, W_);
+  grads_owned_.assign(owned.size(), 0.0f);
+  std::vector<optim::DecayRange> decay;
+  for (const auto& t : layout.tensors)
+    if (t.decay) decay.push_back({t.offset, t.offset + t.numel});
+  optim::AdamWConfig adam{float(cfg_.train.beta1), float(cfg_.train.beta2), float(cfg_.train.eps),
+                          float(cfg_.train.weight_decay)};
+  optimizer_ = std::make_unique<optim::AdamW>(adam, std::move(decay), owned);
+
+  // Data.
+  train_data_ = std::make_unique<data::TokenDataset>(
+      data::TokenDataset::open(cfg_.data.train, cfg_.model.vocab_size, cfg_.model.seq_len));
+  if (!cfg_.data.val.empty())
+    val_data_ = std::make_unique<data::TokenDataset>(
+        data::TokenDataset::open(cfg_.data.val, cfg_.model.vocab_size, cfg_.model.seq_len));
+
+  const int64_t tokens_per_step = int64_t(G) * cfg_.train.micro_batch * cfg_.model.seq_len;
+  metrics_ = std::make_unique<Metrics>(rank_ == 0 ? (fs::path(cfg_.run.dir) / "metrics.jsonl").string() : "",
+                                       cfg_.train.steps, tokens_per_step);
+  log_info("cairn: ", W_, " rank(s) x ", num_threads(), " thread(s), backend ", comm_.backend(), " | model ",
+           cfg_.model.n_layer, "L ", cfg_.model.n_head, "H ", cfg_.model.n_embd, "C, ",
+           layout.n_params(), " parameters | batch ", G, " x ", cfg_.train.micro_batch, " x ",
+           cfg_.model.seq_len, " = ", tokens_per_step, " tokens/step | train data ",
+           train_data_->n_windows(), " sequences");
+}
+
+void Trainer::fresh_start() {
+  gpt::init_params(model_cfg_, model_->layout(), params_.data(), uint64_t(cfg_.train.seed));
+  step_ = 0;
+}
+
+Trainer::StepResult Trainer::train_step(int64_t step) {
+  const int G = cfg_.train.grad_accum, block = k_end_ - k_begin_;
+  const int64_t total = int64_t(params_.size());
+  std::vector<double> losses(block);
+  std::vector<float*> levels;
+  for (auto& l : levels_) levels.push_back(l.data());
+
+  // 1. This rank's block: each micro-batch's gradient is a leaf of the canonical tree.
+  tree_accumulate(k_begin_, block, levels, total, [&](int k, float* grad) {
+    data::MicroBatch mb = loader_->next();
+    CAIRN_CHECK(mb.step == step && mb.k == k, "loader out of order: got step ", mb.step, " micro-batch ", mb.k,
+                ", expected ", step, "/", k);
+    std::memset(grad, 0, sizeof(float) * total);
+    losses[k - k_begin_] = model_->forward(params_.data(), mb.inputs.data(), mb.targets.data(), dropout_for(step, k));
+    model_->backward(params_.data(), grad, 1.0f / float(G));
+  });
+  StepResult r;
+  r.loss = tree_sum_over_ranks(comm_, tree_sum(losses.data(), 0, block)) / G;
+
+  // 2. Canonical reduce-scatter, order-free norm, clipping, AdamW on the owned slice.
+  reduce_scatter_canonical(comm_, levels_[0].data(), total, grads_owned_.data(), scratch_);
+  r.grad_norm = optim::global_grad_norm(comm_, grads_owned_.data(), optimizer_->owned(), total);
+  float scale = 1.0f;
+  if (cfg_.train.grad_clip > 0 && r.grad_norm > cfg_.train.grad_clip)
+    scale = float(cfg_.train.grad_clip / (r.grad_norm + 1e-6));
+  r.lr = optim::lr_at(step, cfg_.train.lr, cfg_.train.min_lr, cfg_.train.warmup_steps, cfg_.train.steps);
+  optimizer_->step(params_.data(), grads_owned_.data(), float(r.lr), step + 1, scale);
+
+  // 3. Everyone gets the updated parameters.
+  allgather_owned(comm_, params_.data(), total);
+  return r;
+}
+
+// Validation loss over the first train.eval_batches micro-batches of the validation set,
+// split over ranks, gathered and summed left to right.
+double Trainer::evaluate() {
+  const int E = cfg_.train.eval_batches, m = cfg_.train.micro_batch, T = cfg_.model.seq_len;
+  std::vector<double> losses(E, 0.0);
+  std::vector<int64_t> counts(W_), displs(W_);
+  for (int r = 0; r < W_; ++r) {
+    displs[r] = int64_t(E) * r / W_ * int64_t(sizeof(double));
+    counts[r] = int64_t(E) * (r + 1) / W_ * int64_t(sizeof(double)) - displs[r];
+  }
+  std::vector<int32_t> inputs(size_t(m) * T), targets(size_t(m) * T);
+  for (int e = E * rank_ / W_; e < E * (rank_ + 1) / W_; ++e) {
+    data::fill_sequences(*val_data_, int64_t(e) * m, m, inputs.data(), targets.data());
+    losses[e] = model_->forward(params_.data(), inputs.data(), targets.data(), gpt::DropoutContext{});
+  }
+  comm_.allgatherv_bytes(losses.data() + displs[rank_] / sizeof(double), losses.data(), counts, displs);
+  double sum = 0;
+  for (double l : losses) sum += l;
+  return sum / E;
+}
+
+int Trainer::run() {
+  setup();
+  if (!resume()) fresh_start();
+  const int64_t start = step_;
+  loader_ = std::make_unique<data::Loader>(*train_data_, uint64_t(cfg_.train.seed), cfg_.train.micro_batch,
+                                           cfg_.train.grad_accum, k_begin_, k_end_, start);
+  install_preemption_handlers();
+
+  while (step_ < cfg_.train.steps) {
+    double t0 = now_ms();
+    StepResult r = train_step(step_);
+    ++step_;
+    double ms = now_ms() - t0;
+    metrics_->train_step(step_, r.loss, r.lr, r.grad_norm, ms,
+                         step_ % cfg_.run.log_every == 0 || step_ == cfg_.train.steps || step_ == start + 1);
+    if (val_data_ && cfg_.train.eval_every > 0 && step_ % cfg_.train.eval_every == 0 && step_ < cfg_.train.steps)
+      metrics_->val(step_, evaluate());
+
+    if (comm_.any(preemption_requested())) {
+      log_info("preemption notice received: saving step ", step_, " and exiting with status ", kExitPreempted);
+      CAIRN_CHECK(save(step_), "preempted at step ", step_, " but the checkpoint could not be saved (see above)");
+      return kExitPreempted;
+    }
+    if (cfg_.checkpoint.every_steps > 0 && step_ % cfg_.checkpoint.every_steps == 0 && step_ < cfg_.train.steps)
+      save(step_);
+  }
+
+  if (val_data_) metrics_->val(step_, evaluate());
+  CAIRN_CHECK(save(step_), "training finished but the final checkpoint could not be saved (see above)");
+  write_final_outputs();
+  if (!opts_.dump_final.empty()) dump_final(opts_.dump_final);
+  log_info("done: ", step_, " steps; run directory ", cfg_.run.dir);
+  return 0;
+}
+
+// Full parameters, then AdamW m and v, in canonical order, as raw little-endian fp32.
+void Trainer::dump_final(const std::string& path) {
+  const int64_t total = int64_t(params_.size());
+  const Range owned = optimizer_->owned();
+  std::vector<float> m(total, 0.0f), v(total, 0.0f);
+  std::memcpy(m.data() + owned.begin, optimizer_->m().data(), sizeof(float) * owned.size());
+  std::memcpy(v.data() + owned.begin, optimizer_->v().data(), sizeof(float) * owned.size());
+  allgather_owned(comm_, m.data(), total);
+  allgather_owned(comm_, v.data(), total);
+  if (rank_ != 0) return;
+  std::ofstream out(path, std::ios::binary);
+  for (const auto* buf : {&params_, &m, &v}) out.write(reinterpret_cast<const char*>(buf->data()), sizeof(float) * total);
+  CAIRN_CHECK(out.good(), path, ": cannot write the final-state dump");
+}
+
+}  // namespace cairn

@@ -1,0 +1,87 @@
+// train/trainer.h — the training loop: a table of contents of one run.
+//
+//   setup (validate world size, agree on config, build model/optimizer/data)
+//   resume (newest valid checkpoint, or a fresh init)
+//   for each step: train_step -> log -> evaluate -> checkpoint -> preemption check
+//   final evaluation, final checkpoint, model.safetensors
+//
+// Data parallel over `comm` (DESIGN §2): rank r of W computes micro-batches
+// [r*G/W, (r+1)*G/W) of every step, gradients are combined by the canonical tree, each rank
+// updates its owned slice (ZeRO-1) and parameters are all-gathered.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "comm/comm.h"
+#include "core/error.h"
+#include "data/dataset.h"
+#include "data/loader.h"
+#include "models/gpt/gpt.h"
+#include "optim/adamw.h"
+#include "train/config.h"
+#include "train/metrics.h"
+
+namespace cairn {
+
+struct TrainOptions {
+  std::string resume = "auto";  // auto | none | PATH (checkpoint dir or run dir)
+  std::string dump_final;       // debug: write full params, m, v (canonical order) here
+};
+
+// An error every rank detects identically (bad world size, mismatched configs): rank 0
+// prints it once and every rank exits non-zero without MPI_Abort.
+class CollectiveError : public Error {
+ public:
+  using Error::Error;
+};
+
+class Trainer {
+ public:
+  Trainer(Config cfg, Comm& comm, TrainOptions opts);
+  ~Trainer();
+  // Returns the process exit status: 0 done, kExitPreempted after a preemption save.
+  int run();
+
+ private:
+  void setup();
+  void fresh_start();
+  bool resume();
+  struct StepResult {
+    double loss = 0;
+    double grad_norm = 0;
+    double lr = 0;
+  };
+  StepResult train_step(int64_t step);
+  double evaluate();
+  bool save(int64_t step);  // false: the save failed (logged), earlier checkpoints intact
+  nlohmann::json state_json(int64_t step) const;
+  void check_resume_compatible(const nlohmann::json& state, const std::string& dir) const;
+  void write_final_outputs();
+  void dump_final(const std::string& path);
+  gpt::DropoutContext dropout_for(int64_t step, int k) const;
+
+  Config cfg_;
+  Comm& comm_;
+  TrainOptions opts_;
+  int W_ = 1, rank_ = 0;
+  int k_begin_ = 0, k_end_ = 0;  // this rank's micro-batch block
+
+  gpt::GPTConfig model_cfg_;
+  std::unique_ptr<gpt::GPT> model_;
+  std::vector<float> params_;               // full flat buffer, identical on every rank
+  std::vector<std::vector<float>> levels_;  // gradient tree buffers (full length)
+  std::vector<float> grads_owned_, scratch_;
+  std::unique_ptr<optim::AdamW> optimizer_;
+
+  std::unique_ptr<data::TokenDataset> train_data_, val_data_;
+  std::unique_ptr<data::Loader> loader_;
+  std::unique_ptr<Metrics> metrics_;
+  int64_t step_ = 0;  // optimizer steps completed
+};
+
+}  // namespace cairn

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Bad configs, unknown keys, missing or malformed data: one line, non-zero exit.
+source "$(dirname "$0")/lib.bash"
+run() { cairn train "$TINY" "${TINY_SETS[@]}" --set run.dir=run "$@"; }
+
+expect_fail 1 "unknown config key train.lrr" run --set train.lrr=1
+expect_fail 1 "train.lr must be a positive number (got -0.5)" run --set train.lr=-0.5
+expect_fail 1 "train.steps must be an integer" run --set train.steps=many
+expect_fail 1 "checkpoint.keep_last must be >= 2" run --set checkpoint.keep_last=1
+expect_fail 2 "expected section.key=value" run --set train.lr
+expect_fail 2 "unknown option --frobnicate" run --frobnicate
+expect_fail 2 "unknown command 'trian'" cairn trian
+expect_fail 1 "nope.toml: cannot open config file" cairn train nope.toml
+printf '[run\ndir=1' > broken.toml
+expect_fail 1 "broken.toml:1:" cairn train broken.toml
+
+expect_fail 1 "no-such-dir/x_*.bin" run --set "data.train=no-such-dir/x_*.bin"
+printf 'not a token shard at all, just text that is long enough to have a header? no.' > bad.bin
+expect_fail 1 "bad.bin" run --set data.train=bad.bin
+head -c 1100 "$DATA/train_000000.bin" > truncated.bin
+expect_fail 1 "truncated.bin" run --set data.train=truncated.bin
+# A shard with a token id >= vocab_size.
+python3 - <<'PY'
+import struct
+hdr = [20240520, 1, 100] + [0] * 253
+toks = [65] * 99 + [300]
+open("big_token.bin", "wb").write(struct.pack("<256i", *hdr) + struct.pack("<100H", *toks))
+PY
+expect_fail 1 "big_token.bin" run --set data.train=big_token.bin
+pass "every bad input gave a one-line error"

@@ -1,0 +1,52 @@
+# tests/integration/lib.bash — shared helpers for the multi-process and CLI tests.
+# Each test sources this, gets a fresh $WORK directory (removed on success, kept on failure),
+# the prepared byte-level corpus in $DATA, and:
+#   cairn ARGS...            the built executable
+#   mpi N ARGS...            mpirun -np N --oversubscribe cairn ARGS... (skips, exit 77, without MPI)
+#   expect_fail STATUS "substring" CMD...   CMD must exit STATUS and print substring on stderr
+#   same_file A B            bitwise equal files
+set -euo pipefail
+
+CAIRN_BIN=${CAIRN_BIN:?set by ctest}
+CAIRN_SOURCE_DIR=${CAIRN_SOURCE_DIR:?set by ctest}
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+# Many ranks on 2 cores: threads per rank are set explicitly, OpenMP must not spin.
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/cairn-test.XXXXXX")
+trap 'rc=$?; if [ $rc -eq 0 ] || [ $rc -eq 77 ]; then rm -rf "$WORK"; else echo "kept $WORK for inspection" >&2; fi' EXIT
+cd "$WORK"
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+pass() { echo "ok: $*"; }
+
+cairn() { "$CAIRN_BIN" "$@"; }
+
+mpi() {
+  local n=$1; shift
+  if [ "${CAIRN_WITH_MPI:-TRUE}" != "TRUE" ] || ! command -v mpirun >/dev/null; then
+    echo "SKIP: built without MPI or mpirun missing" >&2; exit 77
+  fi
+  mpirun --oversubscribe --bind-to none -np "$n" "$CAIRN_BIN" "$@"
+}
+
+# The corpus shipped in data/corpus.txt, prepared once per test into $DATA.
+DATA=$WORK/data
+cairn data prepare "$CAIRN_SOURCE_DIR/data/corpus.txt" --out "$DATA" >/dev/null
+TINY="$CAIRN_SOURCE_DIR/configs/tiny.toml"
+TINY_SETS=(--set "data.train=$DATA/train_*.bin" --set "data.val=$DATA/val_*.bin")
+
+expect_fail() {
+  local want_status=$1 want_text=$2; shift 2
+  local out status=0
+  out=$("$@" 2>&1 >/dev/null) || status=$?
+  [ "$status" -eq "$want_status" ] || fail "expected exit $want_status, got $status from: $* ; stderr: $out"
+  case "$out" in *"$want_text"*) ;; *) fail "stderr of '$*' lacks '$want_text': $out" ;; esac
+  local lines; lines=$(printf '%s\n' "$out" | grep -c . || true)
+  [ "$lines" -le "${MAX_ERROR_LINES:-1}" ] || fail "expected a one-line error, got $lines lines: $out"
+}
+
+same_file() { cmp -s "$1" "$2" || fail "$1 and $2 differ"; }
+
+# Train losses of a run, one per line, exactly as logged in metrics.jsonl.
+losses() { grep '"split":"train"' "$1/metrics.jsonl" | sed 's/.*"loss":\([^,}]*\).*/\1/'; }

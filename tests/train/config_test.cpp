@@ -1,0 +1,81 @@
+// Config: defaults, overrides, round trip through the resolved TOML, and one exact error
+// per kind of bad input.
+#include <gtest/gtest.h>
+
+#include "core/error.h"
+#include "train/config.h"
+
+namespace cairn {
+namespace {
+
+const char* kMinimal = R"(
+[run]
+dir = "runs/x"
+[model]
+n_layer = 2
+n_head = 2
+n_embd = 32
+seq_len = 16
+vocab_size = 256
+[train]
+seed = 1
+steps = 10
+micro_batch = 2
+grad_accum = 4
+[data]
+train = "data/train.bin"
+)";
+
+std::string error_of(const std::string& text, const std::vector<std::string>& overrides = {}) {
+  try {
+    Config::parse(text, "test.toml", overrides);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Config, DefaultsAndOverrides) {
+  Config c = Config::parse(kMinimal, "test.toml", {"train.lr=3e-4", "run.device=cpu", "checkpoint.keep_last=5",
+                                                   "data.allow_changed=true", "train.steps=7"});
+  EXPECT_EQ(c.train.lr, 3e-4);
+  EXPECT_EQ(c.train.steps, 7);
+  EXPECT_EQ(c.checkpoint.keep_last, 5);
+  EXPECT_TRUE(c.data.allow_changed);
+  EXPECT_EQ(c.train.beta2, 0.95);
+  EXPECT_EQ(c.run.device, "cpu");
+}
+
+TEST(Config, ResolvedTomlRoundTrips) {
+  Config c = Config::parse(kMinimal, "test.toml", {"train.lr=0.1234567890123"});
+  Config d = Config::parse(c.to_toml(), "resolved.toml");
+  EXPECT_EQ(c.to_toml(), d.to_toml());
+  EXPECT_EQ(d.train.lr, 0.1234567890123);
+}
+
+TEST(Config, Errors) {
+  EXPECT_EQ(error_of(std::string(kMinimal) + "[train2]\nx = 1\n"),
+            "test.toml: unknown config section [train2] (sections: run, model, train, data, checkpoint)");
+  EXPECT_NE(error_of(std::string(kMinimal), {"train.lrr=1"}).find("--set train.lrr: unknown config key"), std::string::npos);
+  EXPECT_NE(error_of(std::string(kMinimal) + "[checkpoint]\nevery = 3\n").find("unknown config key checkpoint.every"),
+            std::string::npos);
+  EXPECT_EQ(error_of(kMinimal, {"train.steps=ten"}), "test.toml: train.steps must be an integer");
+  EXPECT_EQ(error_of(kMinimal, {"train.lr=-1"}), "test.toml: train.lr must be a positive number (got -1)");
+  EXPECT_NE(error_of(kMinimal, {"model.n_head=3"}).find("must be a positive multiple of model.n_head (3)"),
+            std::string::npos);
+  EXPECT_NE(error_of(kMinimal, {"checkpoint.keep_last=1"}).find("resume must be able to fall back"), std::string::npos);
+  EXPECT_NE(error_of(kMinimal, {"model.dropout=1.0"}).find("model.dropout must be in [0, 1)"), std::string::npos);
+  std::string missing = kMinimal;
+  missing.replace(missing.find("seed = 1\n"), 9, "");
+  EXPECT_EQ(error_of(missing), "test.toml: missing required key train.seed (seed of initialisation, data order and dropout)");
+  EXPECT_NE(error_of("[run\ndir = 1").find("test.toml:1:"), std::string::npos);
+  EXPECT_NE(error_of(kMinimal, {"model.vocab_size=70000"}).find("tokens are stored as uint16"), std::string::npos);
+}
+
+TEST(Config, MalformedOverrideIsUsageError) {
+  EXPECT_THROW(Config::parse(kMinimal, "test.toml", {"train.lr"}), UsageError);
+  EXPECT_THROW(Config::parse(kMinimal, "test.toml", {"lr=3"}), UsageError);
+}
+
+}  // namespace
+}  // namespace cairn
