@@ -71,6 +71,14 @@ void softmax_row(float* row, int64_t t, int64_t T, float scale) {
   std::memset(row + len, 0, (T - len) * sizeof(float));
 }
 
+// Per-thread scratch that only grows, so tiles do not pay for a fresh allocation (large
+// ones are mmap-ed and page-faulted in). Every use fully overwrites what it reads.
+float* scratch(int slot, int64_t n) {
+  thread_local std::vector<float> buffers[3];
+  if (int64_t(buffers[slot].size()) < n) buffers[slot].resize(n);
+  return buffers[slot].data();
+}
+
 }  // namespace
 
 void attention_forward(float* out, float* att, const float* qkv, int B, int T, int C, int NH,
@@ -78,6 +86,7 @@ void attention_forward(float* out, float* att, const float* qkv, int B, int T, i
   const int64_t hs = C / NH;
   const float scale = 1.0f / std::sqrt(float(hs));
   const int64_t n_chunks = ceil_div(T, kQueryChunk);
+  pin_gemm_blocking();
   parallel_for(int64_t(B) * NH * n_chunks, [&](int64_t tile) {
     const int64_t bh = tile / n_chunks, b = bh / NH, h = bh % NH;
     const HeadViews hv(b, h, T, C, NH);
@@ -97,10 +106,11 @@ void attention_forward(float* out, float* att, const float* qkv, int B, int T, i
     if (drop.p == 0.0f) {
       y.noalias() = mat(static_cast<const float*>(att_rows), nq, kend, T) * v;
     } else {
-      std::vector<float> factor(nq * kend), dropped(nq * kend);
-      chunk_dropout_factors(factor.data(), drop, hv, q0, nq, kend);
-      apply_factors(dropped.data(), att_rows, T, factor.data(), nq, kend);
-      y.noalias() = mat(static_cast<const float*>(dropped.data()), nq, kend, kend) * v;
+      float* factor = scratch(0, nq * kend);
+      float* dropped = scratch(1, nq * kend);
+      chunk_dropout_factors(factor, drop, hv, q0, nq, kend);
+      apply_factors(dropped, att_rows, T, factor, nq, kend);
+      y.noalias() = mat(static_cast<const float*>(dropped), nq, kend, kend) * v;
     }
   });
 }
@@ -113,10 +123,13 @@ void attention_backward(float* dqkv, const float* dout, const float* qkv, const 
   const int64_t hs = C / NH;
   const float scale = 1.0f / std::sqrt(float(hs));
   const bool dropout = drop.p != 0.0f;
+  pin_gemm_blocking();
   parallel_for(int64_t(B) * NH, [&](int64_t bh) {
     const HeadViews hv(bh / NH, bh % NH, T, C, NH);
-    const int64_t scratch = kQueryChunk * int64_t(T);
-    std::vector<float> grad(scratch), factor(dropout ? scratch : 0), dropped(dropout ? scratch : 0);
+    const int64_t chunk_size = kQueryChunk * int64_t(T);
+    float* grad = scratch(0, chunk_size);
+    float* factor = dropout ? scratch(1, chunk_size) : nullptr;
+    float* dropped = dropout ? scratch(2, chunk_size) : nullptr;
 
     for (int64_t q0 = 0; q0 < T; q0 += kQueryChunk) {
       const int64_t nq = T - q0 < kQueryChunk ? T - q0 : kQueryChunk;
@@ -131,28 +144,28 @@ void attention_backward(float* dqkv, const float* dout, const float* qkv, const 
       auto dv = mat(dqkv + hv.v_off, kend, hs, hv.qkv_stride);
 
       if (dropout) {
-        chunk_dropout_factors(factor.data(), drop, hv, q0, nq, kend);
-        apply_factors(dropped.data(), att_rows, T, factor.data(), nq, kend);
-        dv.noalias() += mat(static_cast<const float*>(dropped.data()), nq, kend, kend).transpose() * dy;
+        chunk_dropout_factors(factor, drop, hv, q0, nq, kend);
+        apply_factors(dropped, att_rows, T, factor, nq, kend);
+        dv.noalias() += mat(static_cast<const float*>(dropped), nq, kend, kend).transpose() * dy;
       } else {
         dv.noalias() += mat(att_rows, nq, kend, T).transpose() * dy;
       }
 
-      auto g = mat(grad.data(), nq, kend, kend);
+      auto g = mat(grad, nq, kend, kend);
       g.noalias() = dy * v.transpose();  // dD
       for (int64_t i = 0; i < nq; ++i) {
         const int64_t len = q0 + i + 1;
         const float* p = att_rows + i * T;
-        float* gi = grad.data() + i * kend;
+        float* gi = grad + i * kend;
         if (dropout) {
-          const float* f = factor.data() + i * kend;
+          const float* f = factor + i * kend;
           for (int64_t j = 0; j < len; ++j) gi[j] = f[j] != 0.0f ? gi[j] * f[j] : 0.0f;
         }
         const float dot = float(vec::dot_f64(gi, p, len));
         for (int64_t j = 0; j < len; ++j) gi[j] = p[j] * (gi[j] - dot) * scale;
         std::memset(gi + len, 0, (kend - len) * sizeof(float));
       }
-      const auto ds = mat(static_cast<const float*>(grad.data()), nq, kend, kend);
+      const auto ds = mat(static_cast<const float*>(grad), nq, kend, kend);
       dq.noalias() += ds * k;
       dk.noalias() += ds.transpose() * q;
     }

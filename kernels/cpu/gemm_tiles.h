@@ -24,6 +24,7 @@ static_assert(EIGEN_GEMM_TO_COEFFBASED_THRESHOLD == 0,
               "include kernels/cpu/gemm_tiles.h before any other Eigen header");
 
 #include <cstdint>
+#include <mutex>
 
 #include "core/parallel.h"
 
@@ -41,6 +42,14 @@ inline ConstMatMap mat(const float* p, int64_t rows, int64_t cols, int64_t strid
   return ConstMatMap(p, rows, cols, Eigen::OuterStride<>(stride));
 }
 
+// Eigen derives its GEMM k-blocking — and so the summation order — from the cache sizes it
+// detects at run time. Pinning them makes the bits independent of the machine's caches
+// (they still depend on the SIMD width chosen at compile time). Called before any GEMM.
+inline void pin_gemm_blocking() {
+  static std::once_flag once;
+  std::call_once(once, [] { Eigen::setCpuCacheSizes(32 << 10, 1 << 20, 32 << 20); });
+}
+
 // Output blocks of a [rows, cols] result. 128 x 256 blocks keep Eigen's packing overhead
 // (each block re-packs its operands) to a few percent while giving enough blocks to balance
 // GPT-2 shapes over the cores; both are constants, so the blocking is a function of shape.
@@ -50,6 +59,7 @@ inline constexpr int64_t kTileCols = 256;
 // fn(r0, nr, c0, nc) for every block, in parallel.
 template <typename Fn>
 void for_each_output_tile(int64_t rows, int64_t cols, Fn&& fn) {
+  pin_gemm_blocking();
   const int64_t row_tiles = ceil_div(rows, kTileRows), col_tiles = ceil_div(cols, kTileCols);
   parallel_for(row_tiles * col_tiles, [&](int64_t tile) {
     const int64_t r0 = (tile / col_tiles) * kTileRows, c0 = (tile % col_tiles) * kTileCols;

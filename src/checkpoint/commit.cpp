@@ -10,6 +10,7 @@
 #include "checkpoint/manifest.h"
 #include "comm/gather.h"
 #include "core/error.h"
+#include "core/fault.h"
 #include "core/log.h"
 
 namespace cairn::ckpt {
@@ -78,6 +79,7 @@ CommitResult commit_records(const std::string& run_dir, int64_t step, const Layo
       res.bytes += s.bytes;
     }
     write_file_atomic(join_path(tmp, kManifestFile), m.to_json().dump(1) + "\n");
+    fault_point("ckpt.manifest_written", step);
     res.logical_hash = m.logical_hash;
   } catch (...) {
     remove_quietly(tmp);
@@ -97,6 +99,7 @@ CommitResult commit_records(const std::string& run_dir, int64_t step, const Layo
   try {
     rename_path(tmp, final_dir);
     fsync_dir(checkpoints_dir(run_dir));
+    fault_point("ckpt.renamed", step);
   } catch (...) {
     if (!replaced.empty() && !is_dir(final_dir)) ::rename(replaced.c_str(), final_dir.c_str());
     remove_quietly(tmp);
@@ -191,7 +194,9 @@ SaveStats save_checkpoint(Comm& comm, const std::string& run_dir, int64_t step, 
     ok = false;
     mine.error = e.what();
   }
+  fault_point("ckpt.shard_written", step);
   CommitResult c = commit(comm, run_dir, step, layout, mine, ok, state, retention);
+  fault_point("ckpt.committed", step);
 
   stats.ok = c.ok;
   stats.error = c.error;

@@ -82,6 +82,14 @@ void check_shard_matches(const SafetensorsFile& f, const ManifestShard& s, const
 
 }  // namespace
 
+// cairn never writes symbolic links into a checkpoint; one that is there could point
+// anywhere (another run's files, /etc/...), so it is refused rather than followed.
+static void refuse_symlink(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode))
+    CAIRN_FAIL(path, ": is a symbolic link; checkpoint files must be regular files inside the checkpoint directory");
+}
+
 Checkpoint open_checkpoint(const std::string& dir, bool verify_checksums) {
   Checkpoint c;
   c.dir = dir;
@@ -90,6 +98,7 @@ Checkpoint open_checkpoint(const std::string& dir, bool verify_checksums) {
   CAIRN_CHECK(is_dir(dir), dir, ": no such checkpoint directory");
   CAIRN_CHECK(is_file(manifest_path), manifest_path,
               ": missing (not a committed checkpoint; an interrupted save leaves no manifest)");
+  refuse_symlink(manifest_path);
   c.manifest = Manifest::read(manifest_path);
   const int64_t dir_step = parse_step_dir_name(fs::path(dir).lexically_normal().filename().string());
   CAIRN_CHECK(dir_step < 0 || dir_step == c.manifest.step, manifest_path, ": says step ", c.manifest.step,
@@ -97,6 +106,7 @@ Checkpoint open_checkpoint(const std::string& dir, bool verify_checksums) {
 
   for (const ManifestShard& s : c.manifest.shards) {
     const std::string path = join_path(dir, s.file);
+    refuse_symlink(path);
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) {
       const std::string why = errno == ENOENT ? std::string("missing") : "cannot stat: " + os_reason(errno);

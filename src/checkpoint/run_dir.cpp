@@ -6,7 +6,6 @@
 #include <cctype>
 #include <cstdio>
 #include <filesystem>
-#include <set>
 #include <system_error>
 
 #include "checkpoint/file_io.h"

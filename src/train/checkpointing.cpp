@@ -93,7 +93,7 @@ bool Trainer::resume() {
   std::string chosen, error;
   if (rank_ == 0) {
     try {
-      for (const std::string& tmp : ckpt::cleanup_tmp(cfg_.run.dir)) log_info("removed incomplete checkpoint ", tmp);
+      ckpt::cleanup_tmp(cfg_.run.dir);  // logs what it removes
       if (opts_.resume == "auto") {
         if (auto found = ckpt::find_resume_checkpoint(cfg_.run.dir, cfg_.checkpoint.verify)) chosen = found->dir;
       } else {
@@ -150,6 +150,13 @@ void Trainer::check_resume_compatible(const nlohmann::json& st, const std::strin
   must_match("seed", loader.at("seed").get<int64_t>(), cfg_.train.seed);
   must_match("micro_batch", loader.at("micro_batch").get<int64_t>(), cfg_.train.micro_batch);
   must_match("grad_accum", loader.at("grad_accum").get<int64_t>(), cfg_.train.grad_accum);
+
+  // Anything else that changed the training itself is allowed, but said out loud.
+  const Config saved_cfg = Config::parse(st.at("config").get<std::string>(), dir + " (saved config)");
+  for (const std::string& d : config_differences(saved_cfg, cfg_)) {
+    if (d.rfind("train.", 0) == 0 || d.rfind("model.", 0) == 0)
+      log_warn("config differs from the checkpoint's: ", d, " (the run will not match an uninterrupted one)");
+  }
 }
 
 // run.dir/model.safetensors: the final parameters with HF GPT-2 names and the real

@@ -268,6 +268,15 @@ std::string Config::to_toml() const {
   return os.str();
 }
 
+std::vector<std::string> config_differences(const Config& before, const Config& after) {
+  std::vector<std::string> out;
+  for (const Key& k : keys()) {
+    std::string a = k.get(before), b = k.get(after);
+    if (a != b) out.push_back(k.full() + ": " + a + " -> " + b);
+  }
+  return out;
+}
+
 std::string config_reference() {
   std::ostringstream os;
   for (const Key& k : keys())

@@ -81,6 +81,9 @@ struct Config {
   std::string to_toml() const;
 };
 
+// "section.key: old -> new" for every key whose value differs, in declaration order.
+std::vector<std::string> config_differences(const Config& before, const Config& after);
+
 // One documented line per key, for `cairn train --help-config` and the README.
 std::string config_reference();
 

@@ -15,6 +15,7 @@
 
 #include "comm/gather.h"
 #include "comm/reduce.h"
+#include "core/fault.h"
 #include "core/log.h"
 #include "core/parallel.h"
 #include "core/sharding.h"
@@ -199,6 +200,7 @@ int Trainer::run() {
     double t0 = now_ms();
     StepResult r = train_step(step_);
     ++step_;
+    fault_point("train.step", step_);
     double ms = now_ms() - t0;
     metrics_->train_step(step_, r.loss, r.lr, r.grad_norm, ms,
                          step_ % cfg_.run.log_every == 0 || step_ == cfg_.train.steps || step_ == start + 1);

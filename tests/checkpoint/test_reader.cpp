@@ -55,9 +55,10 @@ TEST(Reader, ReshardsAWorldOfFourToTwoOneAndThreeBitwise) {
   }
   // Ranges that start and end mid-piece and cross shard boundaries.
   for (auto [lo, hi] : std::vector<std::pair<int64_t, int64_t>>{{5, 20011}, {8191, 8193}, {0, 0}, {32767, 32768}}) {
-    std::vector<float> got(size_t(hi - lo));
+    std::vector<float> got(size_t(hi - lo) + 1, -1.0f);  // one sentinel past the end
     read_flat_range(c, "adam_v", lo, hi, got.data());
-    EXPECT_EQ(0, std::memcmp(got.data(), m.adam_v.data() + lo, got.size() * 4)) << lo << ".." << hi;
+    EXPECT_EQ(0, std::memcmp(got.data(), m.adam_v.data() + lo, size_t(hi - lo) * 4)) << lo << ".." << hi;
+    EXPECT_EQ(got.back(), -1.0f) << "wrote past the range";
   }
   std::vector<float> one(1);
   EXPECT_ERROR_WITH(read_flat_range(c, "params", 0, m.layout.total + 1, one.data()), "outside");

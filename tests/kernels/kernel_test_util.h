@@ -56,6 +56,17 @@ inline bool same_bits(const std::vector<float>& a, const std::vector<float>& b) 
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
 }
 
+// A copy of v starting `shift` floats into a larger buffer, to move data off its alignment.
+struct Shifted {
+  std::vector<float> storage;
+  int shift;
+  Shifted(const std::vector<float>& v, int shift_) : storage(shift_, 0.0f), shift(shift_) {
+    storage.insert(storage.end(), v.begin(), v.end());
+  }
+  float* data() { return storage.data() + shift; }
+  std::vector<float> values() const { return std::vector<float>(storage.begin() + shift, storage.end()); }
+};
+
 // run() computes some outputs from fixed inputs and returns them; they must be bitwise equal
 // at 1, 2 and 3 threads.
 inline void expect_thread_invariant(const std::function<std::vector<std::vector<float>>()>& run) {

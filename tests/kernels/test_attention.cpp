@@ -175,5 +175,21 @@ TEST(Attention, ThreadCountInvariant) {
     });
 }
 
+TEST(Attention, ResultsDoNotDependOnBufferAlignment) {
+  const Shape s{1, 70, 12, 2};
+  const auto qkv = random_qkv(s, 10);
+  const auto dout = random_floats(size_t(s.B) * s.T * s.C, 11);
+  std::vector<std::vector<float>> first;
+  for (int shift : {0, 1, 3, 5}) {
+    Shifted q(qkv, shift), dy(dout, shift), out(std::vector<float>(dout.size()), shift);
+    Shifted att(std::vector<float>(size_t(s.B) * s.NH * s.T * s.T), shift), dq(std::vector<float>(qkv.size()), shift);
+    cpu::attention_forward(out.data(), att.data(), q.data(), s.B, s.T, s.C, s.NH, site(0.1f));
+    cpu::attention_backward(dq.data(), dy.data(), q.data(), att.data(), s.B, s.T, s.C, s.NH, site(0.1f));
+    const std::vector<std::vector<float>> outs{out.values(), att.values(), dq.values()};
+    if (first.empty()) first = outs;
+    for (size_t i = 0; i < outs.size(); ++i) EXPECT_TRUE(same_bits(first[i], outs[i])) << "output " << i << " shift " << shift;
+  }
+}
+
 }  // namespace
 }  // namespace cairn::test

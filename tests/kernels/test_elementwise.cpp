@@ -165,5 +165,19 @@ TEST(Elementwise, ThreadCountInvariant) {
   });
 }
 
+TEST(Gelu, ResultsDoNotDependOnBufferAlignment) {
+  const int64_t n = 1001;
+  const auto x = random_floats(n, 15, -5.0f, 5.0f), dy = random_floats(n, 16);
+  std::vector<std::vector<float>> first;
+  for (int shift : {0, 1, 3, 5}) {
+    Shifted xs(x, shift), dys(dy, shift), y(std::vector<float>(n), shift), dx(std::vector<float>(n), shift);
+    cpu::gelu_forward(y.data(), xs.data(), n);
+    cpu::gelu_backward(dx.data(), xs.data(), dys.data(), n);
+    if (first.empty()) first = {y.values(), dx.values()};
+    EXPECT_TRUE(same_bits(first[0], y.values())) << "shift " << shift;
+    EXPECT_TRUE(same_bits(first[1], dx.values())) << "shift " << shift;
+  }
+}
+
 }  // namespace
 }  // namespace cairn::test

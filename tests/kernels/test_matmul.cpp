@@ -139,5 +139,23 @@ TEST(MatmulNt, ThreadCountInvariant) {
   });
 }
 
+// Eigen may choose code paths by pointer alignment; the kernels must not let that leak into
+// the bits (the model's buffers are not guaranteed any particular alignment).
+TEST(Matmul, ResultsDoNotDependOnBufferAlignment) {
+  const Shape s{131, 37, 263};
+  const auto x = random_floats(size_t(s.N) * s.IC, 31), w = random_floats(size_t(s.IC) * s.OC, 32);
+  const auto dy = random_floats(size_t(s.N) * s.OC, 33);
+  std::vector<std::vector<float>> first;
+  for (int shift : {0, 1, 3, 5}) {
+    Shifted xs(x, shift), ws(w, shift), dys(dy, shift), y(std::vector<float>(dy.size()), shift);
+    Shifted dx(std::vector<float>(x.size()), shift), dw(std::vector<float>(w.size()), shift);
+    cpu::matmul_forward(y.data(), xs.data(), ws.data(), nullptr, s.N, s.IC, s.OC);
+    cpu::matmul_backward(dx.data(), dw.data(), nullptr, dys.data(), xs.data(), ws.data(), s.N, s.IC, s.OC);
+    const std::vector<std::vector<float>> outs{y.values(), dx.values(), dw.values()};
+    if (first.empty()) first = outs;
+    for (size_t i = 0; i < outs.size(); ++i) EXPECT_TRUE(same_bits(first[i], outs[i])) << "output " << i << " shift " << shift;
+  }
+}
+
 }  // namespace
 }  // namespace cairn::test
