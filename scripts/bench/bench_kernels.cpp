@@ -1,9 +1,9 @@
 // scripts/bench/bench_kernels.cpp — timings of the CPU kernels on GPT-2 124M shapes.
 //
-// Build: it links against cairn_kernels, e.g.
+// Build (standalone, from the repository root):
 //   g++ -O3 -march=native -ffp-contract=off -fopenmp -DEIGEN_DONT_PARALLELIZE -I. -Isrc
-//     -I/usr/include/eigen3 scripts/bench/bench_kernels.cpp kernels/cpu/*.cpp src/core/*.cpp
-// Run:  OMP_NUM_THREADS=2 ./a.out [N=B*T] [T]
+//     -I/usr/include/eigen3 scripts/bench/bench_kernels.cpp kernels/cpu/*.cpp src/core/parallel.cpp -o bench_kernels
+// Run:  OMP_NUM_THREADS=2 ./bench_kernels [N=B*T] [T]
 // Prints the best of a few repetitions per kernel, and GFLOP/s for the matmuls.
 #include <omp.h>
 
