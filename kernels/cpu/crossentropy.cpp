@@ -41,11 +41,13 @@ void crossentropy_forward_backward(float* losses, float* dlogits, const float* l
     losses[n] = float(std::log(sum) - (double(x_target) - double(max)));
 
     if (exps) {
-      const float inv_sum = float(1.0 / sum);
-      for (int64_t j = 0; j < V; ++j) {
-        const float indicator = j == target ? 1.0f : 0.0f;
-        exps[j] = (exps[j] * inv_sum - indicator) * dloss;
-      }
+      // (softmax - onehot) * dloss as three passes of one operation each: a single IEEE
+      // operation rounds the same in GCC's vector body and its scalar peel, whereas the fused
+      // expression measurably did not (the result depended on the row's alignment).
+      const float inv_sum = float(1.0 / sum), scale = dloss;
+      for (int64_t j = 0; j < V; ++j) exps[j] *= inv_sum;
+      exps[target] -= 1.0f;
+      for (int64_t j = 0; j < V; ++j) exps[j] *= scale;
       std::memset(exps + V, 0, int64_t(Vp - V) * sizeof(float));
     }
   });

@@ -11,6 +11,7 @@
 #include "comm/comm.h"
 #include "core/log.h"
 #include "train/config.h"
+#include "train/signals.h"
 #include "train/trainer.h"
 
 namespace cairn::cli {
@@ -42,6 +43,7 @@ int cmd_train(int argc, char** argv) {
   }
   if (args.positional.size() != 1) throw UsageError("train: expected exactly one CONFIG file (see cairn train --help)");
 
+  ignore_file_size_signal();
   std::unique_ptr<Comm> comm = make_default_comm(&argc, &argv);
   set_log_rank(comm->rank(), comm->size());
   int status = 1;

@@ -34,6 +34,8 @@ void install_preemption_handlers() {
   for (int sig : {SIGTERM, SIGINT, SIGUSR1}) sigaction(sig, &sa, nullptr);
 }
 
+void ignore_file_size_signal() { signal(SIGXFSZ, SIG_IGN); }
+
 bool preemption_requested() { return g_signal.load() != 0; }
 int preemption_signal() { return g_signal.load(); }
 

@@ -11,6 +11,9 @@ namespace cairn {
 inline constexpr int kExitPreempted = 75;
 
 void install_preemption_handlers();
+// Writing past a file-size limit (RLIMIT_FSIZE) then fails with EFBIG, which a save reports
+// and survives, instead of SIGXFSZ killing the process.
+void ignore_file_size_signal();
 bool preemption_requested();
 int preemption_signal();  // the first signal received, 0 if none
 

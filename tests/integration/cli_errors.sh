@@ -3,7 +3,9 @@
 source "$(dirname "$0")/lib.bash"
 run() { cairn train "$TINY" "${TINY_SETS[@]}" --set run.dir=run "$@"; }
 
-expect_fail 1 "unknown config key train.lrr" run --set train.lrr=1
+expect_fail 1 "--set train.lrr: unknown config key" run --set train.lrr=1
+{ cat "$TINY"; echo "every = 3"; } > extra.toml   # lands in [checkpoint], the last section
+expect_fail 1 "extra.toml: unknown config key checkpoint.every" cairn train extra.toml "${TINY_SETS[@]}"
 expect_fail 1 "train.lr must be a positive number (got -0.5)" run --set train.lr=-0.5
 expect_fail 1 "train.steps must be an integer" run --set train.steps=many
 expect_fail 1 "checkpoint.keep_last must be >= 2" run --set checkpoint.keep_last=1
