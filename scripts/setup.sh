@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # scripts/setup.sh — install everything cairn needs to build and test, from Debian packages.
 # Idempotent: packages already present are left alone. Works as root or through sudo.
-# Usage: scripts/setup.sh            (build + test dependencies)
-#        CAIRN_SETUP_PYTHON=0 scripts/setup.sh   (skip the optional Python packages)
+# Usage: scripts/setup.sh                       build and test dependencies, plus a Python
+#                                               environment with numpy and safetensors
+#        CAIRN_SETUP_TORCH=1 scripts/setup.sh   also torch and transformers (several GB) for
+#                                               the Hugging Face round-trip checks
+#        CAIRN_SETUP_PYTHON=0 scripts/setup.sh  no Python environment (those tests then skip)
+# The Python environment lives in $CAIRN_VENV (default ~/.cache/cairn/venv), shared by every
+# clone on the machine.
 set -euo pipefail
 
 packages=(
@@ -15,7 +20,7 @@ packages=(
   libzstd-dev            # checkpoint compression
   libgtest-dev libgmock-dev libbenchmark-dev
   openmpi-bin libopenmpi-dev
-  python3 python3-numpy
+  python3 python3-venv
 )
 
 missing=()
@@ -35,4 +40,21 @@ else
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   echo "setup: done"
+fi
+
+# Python environment for the interoperability tests (optional: they skip without it).
+if [ "${CAIRN_SETUP_PYTHON:-1}" = 1 ]; then
+  venv=${CAIRN_VENV:-$HOME/.cache/cairn/venv}
+  py_packages=(numpy safetensors)
+  [ "${CAIRN_SETUP_TORCH:-0}" = 1 ] && py_packages+=(torch transformers)
+  [ -x "$venv/bin/python" ] || python3 -m venv "$venv" || { echo "setup: could not create $venv" >&2; exit 1; }
+  missing_py=()
+  for p in "${py_packages[@]}"; do "$venv/bin/python" -c "import $p" 2>/dev/null || missing_py+=("$p"); done
+  if [ "${#missing_py[@]}" -eq 0 ]; then
+    echo "setup: Python environment $venv has ${py_packages[*]}"
+  else
+    echo "setup: installing ${missing_py[*]} into $venv"
+    "$venv/bin/python" -m pip install -q "${missing_py[@]}" \
+      || echo "setup: warning: pip could not install ${missing_py[*]}; the Python interop tests will be skipped" >&2
+  fi
 fi

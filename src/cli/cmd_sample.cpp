@@ -29,7 +29,9 @@ const char* kSampleHelp =
     "Generates N (default 200) bytes after TEXT (default: a newline) from RUN_DIR/model.safetensors.\n"
     "  --temperature T   softmax temperature (default 0.8; 0 = greedy)\n"
     "  --top-k K         sample among the K most likely tokens (default 40; 0 = all)\n"
-    "  --seed S          sampling seed (default 1)\n";
+    "  --seed S          sampling seed (default 1)\n"
+    "  --logits-out F    write the logits of the prompt's positions (n x vocab_size fp32) to F\n"
+    "                    and exit (for comparing cairn's forward pass with other libraries)\n";
 
 void load_weights(const std::string& path, const gpt::ParamLayout& layout, float* params) {
   ckpt::SafetensorsFile file = ckpt::SafetensorsFile::open(path);
@@ -63,7 +65,7 @@ int sample_token(const float* logits, int V, double temperature, int top_k, uint
 }  // namespace
 
 int cmd_sample(int argc, char** argv) {
-  Args args = parse_args(argc, argv, {{"--help"}, {"--prompt", "--tokens", "--temperature", "--top-k", "--seed"}, {}},
+  Args args = parse_args(argc, argv, {{"--help"}, {"--prompt", "--tokens", "--temperature", "--top-k", "--seed", "--logits-out"}, {}},
                          "sample");
   if (args.has("--help")) {
     std::fputs(kSampleHelp, stdout);
@@ -93,8 +95,20 @@ int cmd_sample(int argc, char** argv) {
   }
   if (tokens.empty()) tokens.push_back('\n');
 
-  std::fputs(prompt.c_str(), stdout);
   const int T = mc.seq_len, Vp = mc.padded_vocab();
+  if (args.has("--logits-out")) {
+    CAIRN_CHECK(int(tokens.size()) <= T, "sample: --logits-out needs a prompt of at most ", T, " bytes");
+    std::vector<int32_t> window(T, 0);
+    std::copy(tokens.begin(), tokens.end(), window.begin());
+    model.forward(params.data(), window.data(), nullptr, gpt::DropoutContext{});
+    const std::string out = args.get("--logits-out");
+    FILE* f = std::fopen(out.c_str(), "wb");
+    CAIRN_CHECK(f, out, ": cannot open for writing");
+    for (size_t t = 0; t < tokens.size(); ++t) std::fwrite(model.logits() + t * Vp, sizeof(float), mc.vocab_size, f);
+    CAIRN_CHECK(std::fclose(f) == 0, out, ": write failed");
+    return 0;
+  }
+  std::fputs(prompt.c_str(), stdout);
   std::vector<int32_t> window(T, 0);
   for (long long i = 0; i < n_new; ++i) {
     // Causal model: the last min(len, T) tokens at positions [0, n); positions after are ignored.

@@ -82,7 +82,7 @@ const std::vector<Key>& keys() {
   static const std::vector<Key> all = {
       CAIRN_KEY_STRING(run, dir, true, "run directory: config.toml, metrics.jsonl, checkpoints/"),
       CAIRN_KEY_STRING(run, device, false, "cpu or cuda"),
-      CAIRN_KEY_INT(run, threads, false, "threads per rank; 0 = OMP_NUM_THREADS, else all cores"),
+      CAIRN_KEY_INT(run, threads, false, "threads per rank; 0 = OMP_NUM_THREADS if set, else the node's cores divided among its ranks"),
       CAIRN_KEY_INT(run, log_every, false, "print a log line every N steps"),
       CAIRN_KEY_BOOL(run, rank_logs, false, "every rank also writes run.dir/logs/rank_R.log"),
       CAIRN_KEY_INT(model, n_layer, true, "transformer blocks"),
@@ -279,8 +279,9 @@ std::vector<std::string> config_differences(const Config& before, const Config& 
 
 std::string config_reference() {
   std::ostringstream os;
+  const Config defaults;
   for (const Key& k : keys())
-    os << "  " << k.full() << (k.required ? " (required)" : "") << ": " << k.doc << "\n";
+    os << "  " << k.full() << (k.required ? " (required)" : " = " + k.get(defaults)) << ": " << k.doc << "\n";
   return os.str();
 }
 
