@@ -41,9 +41,11 @@ void crossentropy_forward_backward(float* losses, float* dlogits, const float* l
     losses[n] = float(std::log(sum) - (double(x_target) - double(max)));
 
     if (exps) {
-      // (softmax - onehot) * dloss as three passes of one operation each: a single IEEE
-      // operation rounds the same in GCC's vector body and its scalar peel, whereas the fused
-      // expression measurably did not (the result depended on the row's alignment).
+      // (softmax - onehot) * dloss, one operation per pass. The bits equal those of the fused
+      // (e * inv_sum - indicator) * dloss, which is alignment-invariant too under
+      // -ffp-contract=off: vectorized and scalar loops round each IEEE operation the same.
+      // What did depend on the row's alignment was an older exp_shifted built on Eigen's array
+      // exp (scalar std::exp on the unaligned head); tests/kernels/test_alignment.cpp guards it.
       const float inv_sum = float(1.0 / sum), scale = dloss;
       for (int64_t j = 0; j < V; ++j) exps[j] *= inv_sum;
       exps[target] -= 1.0f;

@@ -187,9 +187,11 @@ TEST(Alignment, LayerNorm) {
 
 struct MatShape { int N, IC, OC; };
 // The model's products (C = 32: qkv, attproj, fc, fcproj, LM head) and odd ones, including a
-// single row and a single output column (where Eigen switches to its matrix-vector kernels).
+// single row, a single output column (Eigen's matrix-vector kernels) and a single input
+// column (its outer product), and products small enough for Eigen's coefficient-based path.
 const MatShape kMatShapes[] = {{64, 32, 96}, {64, 32, 32}, {64, 32, 128}, {64, 128, 32}, {64, 32, 256},
-                               {37, 13, 41}, {131, 37, 263}, {1, 32, 96}, {7, 5, 1}, {1, 1, 17}};
+                               {37, 13, 41}, {131, 37, 263}, {1, 32, 96}, {7, 5, 1}, {1, 1, 17}, {5, 1, 7},
+                               {1, 2, 16}, {2, 4, 13}, {3, 3, 8}};
 
 std::string mat_name(const char* op, const MatShape& s) {
   return std::string(op) + " N=" + std::to_string(s.N) + " IC=" + std::to_string(s.IC) + " OC=" + std::to_string(s.OC);
@@ -248,9 +250,10 @@ TEST(Alignment, MatmulNT) {
 TEST(Alignment, Attention) {
   struct Shape { int B, T, C, NH; };
   // The model's (T = 32, C = 32, 2 heads); T past one 64-query chunk with a ragged last chunk
-  // of 3 and of 1 query (a single-row product); odd head sizes; a single position.
+  // of 3 and of 1 query (a single-row product); odd head sizes, head size 1 (outer products);
+  // a single position.
   for (const Shape s : {Shape{2, 32, 32, 2}, Shape{1, 67, 12, 3}, Shape{1, 65, 10, 2}, Shape{2, 13, 15, 5},
-                        Shape{1, 1, 8, 2}}) {
+                        Shape{2, 9, 3, 3}, Shape{1, 5, 8, 2}, Shape{1, 1, 8, 2}}) {
     const int64_t NC = int64_t(s.B) * s.T * s.C, natt = int64_t(s.B) * s.NH * s.T * s.T;
     const auto qkv = uniform(3 * NC, 40, -2.0f, 2.0f), dout = uniform(NC, 41);
     for (float p : kDropoutProbs) {
