@@ -34,8 +34,8 @@ case_ between_steps_4to2     4 train.step@17               2
 # An outside SIGKILL of the whole job at a moment the test does not choose.
 mpi 2 train "$TINY" "${SETS[@]}" --set run.dir=outside --set train.steps=24 >/dev/null 2>&1 &
 launcher=$!
-until grep -q '"step":9,' outside/metrics.jsonl 2>/dev/null || ! kill -0 $launcher 2>/dev/null; do sleep 0.05; done
-kill -KILL $(pgrep -P $launcher) $launcher 2>/dev/null || true
+wait_for_step $launcher outside 9
+kill -KILL $(job_ranks $launcher) $(job_mpirun $launcher) 2>/dev/null || true
 wait $launcher 2>/dev/null || true
 mpi 1 train "$TINY" "${SETS[@]}" --set run.dir=outside > outside.resume.log
 [ "$(cairn ckpt hash outside | cut -d' ' -f1)" = "$want" ] || fail "outside kill: hash differs"

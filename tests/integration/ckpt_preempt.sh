@@ -2,7 +2,7 @@
 # SIGTERM (a preemption notice) to every rank: exit 75 with a checkpoint committed at the
 # step where the ranks agreed to stop; resume is bitwise exact. Also SIGUSR1 through mpirun.
 source "$(dirname "$0")/lib.bash"
-SETS=("${TINY_SETS[@]}" --set train.steps=400 --set checkpoint.every_steps=1000 --set run.threads=1)
+SETS=("${TINY_SETS[@]}" --set train.steps=2000 --set checkpoint.every_steps=1000 --set run.threads=1)
 
 mpi 2 train "$TINY" "${SETS[@]}" --set run.dir=ref >/dev/null
 want=$(cairn ckpt hash ref | cut -d' ' -f1)
@@ -11,8 +11,8 @@ preempt() {  # name, how: ranks|mpirun
   local name=$1 how=$2 status=0
   mpi 2 train "$TINY" "${SETS[@]}" --set run.dir=$name > $name.log 2>&1 &
   local launcher=$!
-  until grep -q '"step":30,' $name/metrics.jsonl 2>/dev/null || ! kill -0 $launcher 2>/dev/null; do sleep 0.05; done
-  if [ $how = ranks ]; then kill -TERM $(pgrep -P $launcher); else kill -USR1 $launcher; fi
+  wait_for_step $launcher $name 30
+  if [ $how = ranks ]; then kill -TERM $(job_ranks $launcher); else kill -USR1 $(job_mpirun $launcher); fi
   wait $launcher || status=$?
   [ $status -eq 75 ] || fail "$name: expected exit 75, got $status: $(tail -3 $name.log)"
   local at; at=$(sed -n 's/.*saving step \([0-9]*\) and exiting.*/\1/p' $name.log | head -1)

@@ -30,6 +30,16 @@ mpi() {
   mpirun --oversubscribe --bind-to none -np "$n" "$CAIRN_BIN" "$@"
 }
 
+# Processes of a job started in the background with `mpi ... &` (launcher = $!): the mpirun
+# under it and the ranks under mpirun.
+job_mpirun() { pgrep -P "$1" -x mpirun || true; }
+job_ranks() { local m; m=$(job_mpirun "$1"); [ -n "$m" ] && pgrep -P "$m" || true; }
+wait_for_step() {  # launcher run_dir step: until metrics.jsonl has that train step (or the job ended)
+  until grep -q "\"split\":\"train\",\"step\":$3," "$2/metrics.jsonl" 2>/dev/null || ! kill -0 "$1" 2>/dev/null; do
+    sleep 0.02
+  done
+}
+
 # The corpus shipped in data/corpus.txt, prepared once per test into $DATA.
 DATA=$WORK/data
 cairn data prepare "$CAIRN_SOURCE_DIR/data/corpus.txt" --out "$DATA" >/dev/null
