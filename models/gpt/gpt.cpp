@@ -48,6 +48,19 @@ GPT::GPT(const GPTConfig& cfg, int B, int T) : cfg_(cfg), layout_(build_layout(c
   d_qkv_.resize(N * 3 * C);
   d_fch_.resize(2 * N * 4 * C);
   drop_scratch_.resize(N * C);
+
+  auto at = [&](const std::string& name) { return layout_.find(name).offset; };
+  wte_ = at("wte.weight");
+  wpe_ = at("wpe.weight");
+  ln_f_w_ = at("ln_f.weight");
+  ln_f_b_ = at("ln_f.bias");
+  for (int l = 0; l < cfg.n_layer; ++l) {
+    const std::string h = "h." + std::to_string(l) + ".";
+    layers_.push_back({at(h + "ln_1.weight"), at(h + "ln_1.bias"), at(h + "attn.c_attn.weight"),
+                       at(h + "attn.c_attn.bias"), at(h + "attn.c_proj.weight"), at(h + "attn.c_proj.bias"),
+                       at(h + "ln_2.weight"), at(h + "ln_2.bias"), at(h + "mlp.c_fc.weight"), at(h + "mlp.c_fc.bias"),
+                       at(h + "mlp.c_proj.weight"), at(h + "mlp.c_proj.bias")});
+  }
 }
 
 DropoutSite GPT::site(int layer, int which) const {
@@ -70,18 +83,16 @@ double GPT::forward(const float* params, const int32_t* tokens, const int32_t* t
   tokens_ = tokens;
   targets_ = targets;
   drop_ = drop;
-  auto P = [&](const std::string& name) { return params + layout_.find(name).offset; };
-
   const DropoutSite embd_drop = site(L, 0);
   if (embd_drop.p > 0) {
-    cpu::encoder_forward(drop_scratch_.data(), tokens, P("wte.weight"), P("wpe.weight"), B, T, C);
+    cpu::encoder_forward(drop_scratch_.data(), tokens, params + wte_, params + wpe_, B, T, C);
     cpu::dropout_forward(encoded_.data(), drop_scratch_.data(), NC, embd_drop);
   } else {
-    cpu::encoder_forward(encoded_.data(), tokens, P("wte.weight"), P("wpe.weight"), B, T, C);
+    cpu::encoder_forward(encoded_.data(), tokens, params + wte_, params + wpe_, B, T, C);
   }
 
   for (int l = 0; l < L; ++l) {
-    const std::string h = "h." + std::to_string(l) + ".";
+    const LayerParams& w = layers_[l];
     const float* x = l == 0 ? encoded_.data() : res3_.data() + (l - 1) * NC;
     float* ln1 = ln1_.data() + l * NC;
     float* ln1_stats = ln1_stats_.data() + size_t(l) * 2 * N;
@@ -97,10 +108,10 @@ double GPT::forward(const float* params, const int32_t* tokens, const int32_t* t
     float* fcproj = fcproj_.data() + l * NC;
     float* res3 = res3_.data() + l * NC;
 
-    cpu::layernorm_forward(ln1, ln1_stats, ln1_stats + N, x, P(h + "ln_1.weight"), P(h + "ln_1.bias"), N, C);
-    cpu::matmul_forward(qkv, ln1, P(h + "attn.c_attn.weight"), P(h + "attn.c_attn.bias"), N, C, 3 * C);
+    cpu::layernorm_forward(ln1, ln1_stats, ln1_stats + N, x, params + w.ln_1_w, params + w.ln_1_b, N, C);
+    cpu::matmul_forward(qkv, ln1, params + w.c_attn_w, params + w.c_attn_b, N, C, 3 * C);
     cpu::attention_forward(atty, att, qkv, B, T, C, NH, site(l, 0));
-    cpu::matmul_forward(attproj, atty, P(h + "attn.c_proj.weight"), P(h + "attn.c_proj.bias"), N, C, C);
+    cpu::matmul_forward(attproj, atty, params + w.attn_proj_w, params + w.attn_proj_b, N, C, C);
     const DropoutSite d1 = site(l, 1);
     if (d1.p > 0) {
       cpu::dropout_forward(drop_scratch_.data(), attproj, NC, d1);
@@ -108,10 +119,10 @@ double GPT::forward(const float* params, const int32_t* tokens, const int32_t* t
     } else {
       cpu::residual_forward(res2, x, attproj, NC);
     }
-    cpu::layernorm_forward(ln2, ln2_stats, ln2_stats + N, res2, P(h + "ln_2.weight"), P(h + "ln_2.bias"), N, C);
-    cpu::matmul_forward(fch, ln2, P(h + "mlp.c_fc.weight"), P(h + "mlp.c_fc.bias"), N, C, 4 * C);
+    cpu::layernorm_forward(ln2, ln2_stats, ln2_stats + N, res2, params + w.ln_2_w, params + w.ln_2_b, N, C);
+    cpu::matmul_forward(fch, ln2, params + w.c_fc_w, params + w.c_fc_b, N, C, 4 * C);
     cpu::gelu_forward(fch_gelu, fch, 4 * NC);
-    cpu::matmul_forward(fcproj, fch_gelu, P(h + "mlp.c_proj.weight"), P(h + "mlp.c_proj.bias"), N, 4 * C, C);
+    cpu::matmul_forward(fcproj, fch_gelu, params + w.mlp_proj_w, params + w.mlp_proj_b, N, 4 * C, C);
     const DropoutSite d2 = site(l, 2);
     if (d2.p > 0) {
       cpu::dropout_forward(drop_scratch_.data(), fcproj, NC, d2);
@@ -122,9 +133,9 @@ double GPT::forward(const float* params, const int32_t* tokens, const int32_t* t
   }
 
   const float* last = res3_.data() + (L - 1) * NC;
-  cpu::layernorm_forward(lnf_.data(), lnf_stats_.data(), lnf_stats_.data() + N, last, P("ln_f.weight"),
-                         P("ln_f.bias"), N, C);
-  cpu::matmul_nt_forward(logits_.data(), lnf_.data(), P("wte.weight"), N, C, Vp);
+  cpu::layernorm_forward(lnf_.data(), lnf_stats_.data(), lnf_stats_.data() + N, last, params + ln_f_w_,
+                         params + ln_f_b_, N, C);
+  cpu::matmul_nt_forward(logits_.data(), lnf_.data(), params + wte_, N, C, Vp);
   if (!targets) return 0.0;
   for (int i = 0; i < N; ++i)
     CAIRN_CHECK(targets[i] >= 0 && targets[i] < V, "[gpt] target id ", targets[i], " outside vocabulary of ", V);
@@ -139,23 +150,21 @@ void GPT::backward(const float* params, float* grads, float loss_scale) {
   const int B = B_, T = T_, C = cfg_.n_embd, NH = cfg_.n_head, V = cfg_.vocab_size, Vp = cfg_.padded_vocab();
   const int L = cfg_.n_layer, N = B * T;
   const size_t NC = size_t(N) * C;
-  auto P = [&](const std::string& name) { return params + layout_.find(name).offset; };
-  auto G = [&](const std::string& name) { return grads + layout_.find(name).offset; };
 
   // Loss head: dlogits (in place of logits), tied LM head, final LayerNorm.
   cpu::crossentropy_forward_backward(losses_.data(), logits_.data(), logits_.data(), targets_, N, V, Vp,
                                      loss_scale / float(N));
   zero(d_a_);
-  cpu::matmul_nt_backward(d_a_.data(), G("wte.weight"), logits_.data(), lnf_.data(), P("wte.weight"), N, C, Vp);
+  cpu::matmul_nt_backward(d_a_.data(), grads + wte_, logits_.data(), lnf_.data(), params + wte_, N, C, Vp);
   zero(d_res_);
-  cpu::layernorm_backward(d_res_.data(), G("ln_f.weight"), G("ln_f.bias"), d_a_.data(), res3_.data() + (L - 1) * NC,
-                          P("ln_f.weight"), lnf_stats_.data(), lnf_stats_.data() + N, N, C);
+  cpu::layernorm_backward(d_res_.data(), grads + ln_f_w_, grads + ln_f_b_, d_a_.data(), res3_.data() + (L - 1) * NC,
+                          params + ln_f_w_, lnf_stats_.data(), lnf_stats_.data() + N, N, C);
 
   // d_res_ carries the gradient of the residual stream down through the layers.
   float* d_gelu = d_fch_.data();
   float* d_fch = d_fch_.data() + 4 * NC;
   for (int l = L - 1; l >= 0; --l) {
-    const std::string h = "h." + std::to_string(l) + ".";
+    const LayerParams& w = layers_[l];
     const float* x = l == 0 ? encoded_.data() : res3_.data() + (l - 1) * NC;
     const float* ln1 = ln1_.data() + l * NC;
     const float* ln1_stats = ln1_stats_.data() + size_t(l) * 2 * N;
@@ -177,14 +186,14 @@ void GPT::backward(const float* params, float* grads, float loss_scale) {
       d_fcproj = d_b_.data();
     }
     std::memset(d_fch_.data(), 0, sizeof(float) * d_fch_.size());
-    cpu::matmul_backward(d_gelu, G(h + "mlp.c_proj.weight"), G(h + "mlp.c_proj.bias"), d_fcproj, fch_gelu,
-                         P(h + "mlp.c_proj.weight"), N, 4 * C, C);
+    cpu::matmul_backward(d_gelu, grads + w.mlp_proj_w, grads + w.mlp_proj_b, d_fcproj, fch_gelu,
+                         params + w.mlp_proj_w, N, 4 * C, C);
     cpu::gelu_backward(d_fch, fch, d_gelu, 4 * NC);
     zero(d_a_);
-    cpu::matmul_backward(d_a_.data(), G(h + "mlp.c_fc.weight"), G(h + "mlp.c_fc.bias"), d_fch, ln2,
-                         P(h + "mlp.c_fc.weight"), N, C, 4 * C);
-    cpu::layernorm_backward(d_res_.data(), G(h + "ln_2.weight"), G(h + "ln_2.bias"), d_a_.data(), res2,
-                            P(h + "ln_2.weight"), ln2_stats, ln2_stats + N, N, C);
+    cpu::matmul_backward(d_a_.data(), grads + w.c_fc_w, grads + w.c_fc_b, d_fch, ln2,
+                         params + w.c_fc_w, N, C, 4 * C);
+    cpu::layernorm_backward(d_res_.data(), grads + w.ln_2_w, grads + w.ln_2_b, d_a_.data(), res2,
+                            params + w.ln_2_w, ln2_stats, ln2_stats + N, N, C);
 
     // res2 = x + drop(attproj)
     const float* d_attproj = d_res_.data();
@@ -195,15 +204,15 @@ void GPT::backward(const float* params, float* grads, float loss_scale) {
       d_attproj = d_b_.data();
     }
     zero(d_a_);
-    cpu::matmul_backward(d_a_.data(), G(h + "attn.c_proj.weight"), G(h + "attn.c_proj.bias"), d_attproj, atty,
-                         P(h + "attn.c_proj.weight"), N, C, C);
+    cpu::matmul_backward(d_a_.data(), grads + w.attn_proj_w, grads + w.attn_proj_b, d_attproj, atty,
+                         params + w.attn_proj_w, N, C, C);
     zero(d_qkv_);
     cpu::attention_backward(d_qkv_.data(), d_a_.data(), qkv, att, B, T, C, NH, site(l, 0));
     zero(d_a_);
-    cpu::matmul_backward(d_a_.data(), G(h + "attn.c_attn.weight"), G(h + "attn.c_attn.bias"), d_qkv_.data(), ln1,
-                         P(h + "attn.c_attn.weight"), N, C, 3 * C);
-    cpu::layernorm_backward(d_res_.data(), G(h + "ln_1.weight"), G(h + "ln_1.bias"), d_a_.data(), x,
-                            P(h + "ln_1.weight"), ln1_stats, ln1_stats + N, N, C);
+    cpu::matmul_backward(d_a_.data(), grads + w.c_attn_w, grads + w.c_attn_b, d_qkv_.data(), ln1,
+                         params + w.c_attn_w, N, C, 3 * C);
+    cpu::layernorm_backward(d_res_.data(), grads + w.ln_1_w, grads + w.ln_1_b, d_a_.data(), x,
+                            params + w.ln_1_w, ln1_stats, ln1_stats + N, N, C);
   }
 
   const float* d_embed = d_res_.data();
@@ -213,7 +222,7 @@ void GPT::backward(const float* params, float* grads, float loss_scale) {
     cpu::dropout_backward(d_b_.data(), d_res_.data(), NC, embd_drop);
     d_embed = d_b_.data();
   }
-  cpu::encoder_backward(G("wte.weight"), G("wpe.weight"), d_embed, tokens_, B, T, C);
+  cpu::encoder_backward(grads + wte_, grads + wpe_, d_embed, tokens_, B, T, C);
 }
 
 }  // namespace cairn::gpt

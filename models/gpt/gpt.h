@@ -87,8 +87,15 @@ class GPT {
   int T() const { return T_; }
 
  private:
-  struct LayerActs;
   DropoutSite site(int layer, int which) const;
+
+  // Offsets of every parameter tensor in the flat buffer, resolved once from layout_.
+  struct LayerParams {
+    int64_t ln_1_w, ln_1_b, c_attn_w, c_attn_b, attn_proj_w, attn_proj_b;
+    int64_t ln_2_w, ln_2_b, c_fc_w, c_fc_b, mlp_proj_w, mlp_proj_b;
+  };
+  int64_t wte_ = 0, wpe_ = 0, ln_f_w_ = 0, ln_f_b_ = 0;
+  std::vector<LayerParams> layers_;
 
   GPTConfig cfg_;
   ParamLayout layout_;

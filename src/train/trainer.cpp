@@ -11,7 +11,6 @@
 #include <fstream>
 #include <thread>
 
-#include <xxhash.h>
 
 #include "comm/gather.h"
 #include "comm/reduce.h"
