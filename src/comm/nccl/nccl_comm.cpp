@@ -99,6 +99,7 @@ class NcclComm final : public Comm {
   [[noreturn]] void abort(int code) override {
     ncclCommAbort(comm_);
     bootstrap_.abort(code);
+    std::_Exit(code);  // not reached: the bootstrap's abort does not return
   }
 
  private:
