@@ -20,7 +20,7 @@ packages=(
   libzstd-dev            # checkpoint compression
   libgtest-dev libgmock-dev libbenchmark-dev
   openmpi-bin libopenmpi-dev
-  python3 python3-venv
+  python3 python3-venv time
 )
 
 missing=()
