@@ -106,8 +106,9 @@ void adamw_update(float* params, const float* grads, float* m, float* v, int64_t
                   float beta1, float beta2, float eps, float weight_decay, int64_t t,
                   float grad_scale);
 
-// out[c] = sum_{i in chunk c} double(x[i])^2, summed in index order, for the n_chunks chunks
-// of `chunk` elements each starting at x.
+// out[c] = sum_{i in chunk c} double(x[i])^2 for the n_chunks chunks of `chunk` elements each
+// starting at x, in a fixed order: element i of the chunk into lane i % 8, lanes added
+// left to right within a lane and combined ((0+1)+(2+3))+((4+5)+(6+7)).
 void sumsq_chunks(double* out, const float* x, int64_t n_chunks, int64_t chunk);
 
 // a[i] += b[i]: one node of the canonical gradient tree.

@@ -4,11 +4,13 @@
 // AdamW: the bias corrections 1 - beta^t are computed once in double (std::pow) and rounded
 // to float; the per-element math is float, in exactly the order of the formula in
 // kernels.h, so every element's result is a pure function of its own inputs.
-// sumsq_chunks: each chunk is one sequential double sum in index order (as the contract
-// states, independent of vector width), chunks in parallel.
+// sumsq_chunks: each chunk is a double sum of squares in vec::dot_f64's fixed order (element i
+// into lane i % 8, lanes combined in a fixed tree): vectorisable, independent of the thread
+// count, alignment and vector width; chunks in parallel.
 #include <cmath>
 
 #include "core/parallel.h"
+#include "kernels/cpu/vector_math.h"
 #include "kernels/kernels.h"
 
 namespace cairn::cpu {
@@ -48,9 +50,7 @@ void adamw_update(float* params, const float* grads, float* m, float* v, int64_t
 void sumsq_chunks(double* out, const float* x, int64_t n_chunks, int64_t chunk) {
   parallel_for(n_chunks, [&](int64_t c) {
     const float* p = x + c * chunk;
-    double sum = 0.0;
-    for (int64_t i = 0; i < chunk; ++i) sum += double(p[i]) * double(p[i]);
-    out[c] = sum;
+    out[c] = vec::dot_f64(p, p, chunk);
   });
 }
 
