@@ -26,10 +26,12 @@ void Metrics::write(const nlohmann::json& record) {
   std::fflush(file_);
 }
 
-void Metrics::train_step(int64_t step, double loss, double lr, double grad_norm, double ms, bool print) {
+void Metrics::train_step(int64_t step, double loss, double lr, double grad_norm, double ms,
+                         const StepPhases& phases, bool print) {
   double tokens_per_s = ms > 0 ? tokens_per_step_ / (ms / 1000.0) : 0.0;
   write({{"step", step}, {"split", "train"}, {"loss", loss}, {"lr", lr}, {"grad_norm", grad_norm},
-         {"ms", ms}, {"tokens_per_s", tokens_per_s}});
+         {"ms", ms}, {"tokens_per_s", tokens_per_s}, {"fwd_bwd_ms", phases.fwd_bwd_ms},
+         {"reduce_ms", phases.reduce_ms}, {"optim_ms", phases.optim_ms}, {"gather_ms", phases.gather_ms}});
   ms_sum_ += ms;
   ++ms_count_;
   if (!print) return;

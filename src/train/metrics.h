@@ -12,13 +12,24 @@
 
 namespace cairn {
 
+// Where a step's time went (ms): forward+backward of this rank's micro-batches (including
+// the gradient tree inside the rank), the canonical reduce-scatter, norm + AdamW, and the
+// parameter all-gather.
+struct StepPhases {
+  double fwd_bwd_ms = 0;
+  double reduce_ms = 0;
+  double optim_ms = 0;
+  double gather_ms = 0;
+};
+
 class Metrics {
  public:
   // `path` empty: no file (non-zero ranks).
   Metrics(const std::string& path, int64_t total_steps, int64_t tokens_per_step);
   ~Metrics();
 
-  void train_step(int64_t step, double loss, double lr, double grad_norm, double ms, bool print);
+  void train_step(int64_t step, double loss, double lr, double grad_norm, double ms, const StepPhases& phases,
+                  bool print);
   void val(int64_t step, double loss);
   void event(const nlohmann::json& record);  // e.g. {"event":"checkpoint", ...}
 

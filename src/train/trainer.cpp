@@ -18,6 +18,7 @@
 #include "core/log.h"
 #include "core/parallel.h"
 #include "core/sharding.h"
+#include "kernels/ops.h"
 #include "train/signals.h"
 
 namespace fs = std::filesystem;
@@ -97,11 +98,22 @@ void Trainer::setup() {
   // Model.
   model_cfg_ = {cfg_.model.n_layer, cfg_.model.n_head, cfg_.model.n_embd, cfg_.model.seq_len,
                 cfg_.model.vocab_size, float(cfg_.model.dropout)};
-  model_ = std::make_unique<gpt::GPT>(model_cfg_, cfg_.train.micro_batch, cfg_.model.seq_len);
+  // run.device picks the kernels (kernels/ops.h). On cuda the model's activations, a device
+  // copy of the parameters and the gradient tree live on the GPU; the step gradient comes
+  // back to the host for the reduce-scatter, AdamW and checkpoints (see docs/gpu.md).
+  ops_ = &ops_for_device(cfg_.run.device);
+  ops_->set_tf32(cfg_.run.tf32);
+  model_ = std::make_unique<gpt::GPT>(model_cfg_, cfg_.train.micro_batch, cfg_.model.seq_len, *ops_);
   const gpt::ParamLayout& layout = model_->layout();
   params_.assign(layout.total, 0.0f);
   const int block = G / W_;
-  levels_.assign(tree_levels(block), std::vector<float>(layout.total));
+  levels_.clear();
+  for (int i = 0; i < tree_levels(block); ++i) levels_.emplace_back(*ops_, size_t(layout.total));
+  if (ops_ != &cpu_ops()) {
+    device_params_ = DeviceBuffer<float>(*ops_, size_t(layout.total));
+    host_block_sum_.assign(layout.total, 0.0f);
+    log_info("device: ", ops_->describe(), " | activations ", model_->activation_bytes() / 1048576.0, " MiB");
+  }
   const Range owned = owned_range(layout.total, rank_, W_);
   grads_owned_.assign(owned.size(), 0.0f);
   std::vector<optim::DecayRange> decay;
@@ -134,6 +146,7 @@ void Trainer::fresh_start() {
 }
 
 Trainer::StepResult Trainer::train_step(int64_t step) {
+  const double t0 = now_ms();
   const int G = cfg_.train.grad_accum, block = k_end_ - k_begin_;
   const int64_t total = int64_t(params_.size());
   std::vector<double> losses(block);
@@ -141,28 +154,37 @@ Trainer::StepResult Trainer::train_step(int64_t step) {
   for (auto& l : levels_) levels.push_back(l.data());
 
   // 1. This rank's block: each micro-batch's gradient is a leaf of the canonical tree.
+  const float* params = model_params();
   tree_accumulate(k_begin_, block, levels, total, [&](int k, float* grad) {
     data::MicroBatch mb = loader_->next();
     CAIRN_CHECK(mb.step == step && mb.k == k, "loader out of order: got step ", mb.step, " micro-batch ", mb.k,
                 ", expected ", step, "/", k);
-    std::memset(grad, 0, sizeof(float) * total);
-    losses[k - k_begin_] = model_->forward(params_.data(), mb.inputs.data(), mb.targets.data(), dropout_for(step, k));
-    model_->backward(params_.data(), grad, 1.0f / float(G));
-  });
+    ops_->zero(grad, sizeof(float) * total);
+    losses[k - k_begin_] = model_->forward(params, mb.inputs.data(), mb.targets.data(), dropout_for(step, k));
+    model_->backward(params, grad, 1.0f / float(G));
+  }, *ops_);
   StepResult r;
+  double t = now_ms();
+  r.phases.fwd_bwd_ms = t - t0;
   r.loss = tree_sum_over_ranks(comm_, tree_sum(losses.data(), 0, block)) / G;
 
   // 2. Canonical reduce-scatter, order-free norm, clipping, AdamW on the owned slice.
-  reduce_scatter_canonical(comm_, levels_[0].data(), total, grads_owned_.data(), scratch_);
+  reduce_scatter_canonical(comm_, host_block_sum(), total, grads_owned_.data(), scratch_);
+  r.phases.reduce_ms = now_ms() - t;
+  t = now_ms();
   r.grad_norm = optim::global_grad_norm(comm_, grads_owned_.data(), optimizer_->owned(), total);
   float scale = 1.0f;
   if (cfg_.train.grad_clip > 0 && r.grad_norm > cfg_.train.grad_clip)
     scale = float(cfg_.train.grad_clip / (r.grad_norm + 1e-6));
   r.lr = optim::lr_at(step, cfg_.train.lr, cfg_.train.min_lr, cfg_.train.warmup_steps, cfg_.train.steps);
+  wait_for_checkpoint_snapshot();  // an async save's snapshot of params/m/v must be taken
   optimizer_->step(params_.data(), grads_owned_.data(), float(r.lr), step + 1, scale);
+  r.phases.optim_ms = now_ms() - t;
 
   // 3. Everyone gets the updated parameters.
+  t = now_ms();
   allgather_owned(comm_, params_.data(), total);
+  r.phases.gather_ms = now_ms() - t;
   return r;
 }
 
@@ -177,9 +199,10 @@ double Trainer::evaluate() {
     counts[r] = int64_t(E) * (r + 1) / W_ * int64_t(sizeof(double)) - displs[r];
   }
   std::vector<int32_t> inputs(size_t(m) * T), targets(size_t(m) * T);
+  const float* params = model_params();
   for (int e = E * rank_ / W_; e < E * (rank_ + 1) / W_; ++e) {
     data::fill_sequences(*val_data_, int64_t(e) * m, m, inputs.data(), targets.data());
-    losses[e] = model_->forward(params_.data(), inputs.data(), targets.data(), gpt::DropoutContext{});
+    losses[e] = model_->forward(params, inputs.data(), targets.data(), gpt::DropoutContext{});
   }
   comm_.allgatherv_bytes(losses.data() + displs[rank_] / sizeof(double), losses.data(), counts, displs);
   double sum = 0;
@@ -194,6 +217,8 @@ int Trainer::run() {
   loader_ = std::make_unique<data::Loader>(*train_data_, uint64_t(cfg_.train.seed), cfg_.train.micro_batch,
                                            cfg_.train.grad_accum, k_begin_, k_end_, start);
   install_preemption_handlers();
+  if (cfg_.checkpoint.async) saver_ = std::make_unique<ckpt::AsyncSaver>();
+  loop_start_ms_ = now_ms();
 
   while (step_ < cfg_.train.steps) {
     double t0 = now_ms();
@@ -201,26 +226,45 @@ int Trainer::run() {
     ++step_;
     fault_point("train.step", step_);
     double ms = now_ms() - t0;
-    metrics_->train_step(step_, r.loss, r.lr, r.grad_norm, ms,
+    metrics_->train_step(step_, r.loss, r.lr, r.grad_norm, ms, r.phases,
                          step_ % cfg_.run.log_every == 0 || step_ == cfg_.train.steps || step_ == start + 1);
     if (val_data_ && cfg_.train.eval_every > 0 && step_ % cfg_.train.eval_every == 0 && step_ < cfg_.train.steps)
       metrics_->val(step_, evaluate());
 
+    poll_saves();  // commit a background save once every rank's writer is done
     if (comm_.any(preemption_requested())) {
       log_info("preemption notice received: saving step ", step_, " and exiting with status ", kExitPreempted);
-      CAIRN_CHECK(save(step_), "preempted at step ", step_, " but the checkpoint could not be saved (see above)");
+      CAIRN_CHECK(save(step_, /*wait=*/true), "preempted at step ", step_,
+                  " but the checkpoint could not be saved (see above)");
       return kExitPreempted;
     }
     if (cfg_.checkpoint.every_steps > 0 && step_ % cfg_.checkpoint.every_steps == 0 && step_ < cfg_.train.steps)
-      save(step_);
+      save(step_, /*wait=*/false);
   }
 
+  flush_saves();
   if (val_data_) metrics_->val(step_, evaluate());
-  CAIRN_CHECK(save(step_), "training finished but the final checkpoint could not be saved (see above)");
+  CAIRN_CHECK(save(step_, /*wait=*/true), "training finished but the final checkpoint could not be saved (see above)");
   write_final_outputs();
   if (!opts_.dump_final.empty()) dump_final(opts_.dump_final);
   log_info("done: ", step_, " steps; run directory ", cfg_.run.dir);
   return 0;
+}
+
+// The parameters as the model reads them: the host buffer itself on the CPU, else a device
+// copy refreshed from it (once per step: params_ changes only in the optimizer update and on
+// resume).
+const float* Trainer::model_params() {
+  if (ops_ == &cpu_ops()) return params_.data();
+  device_params_.upload(params_.data(), params_.size());
+  return device_params_.data();
+}
+
+// This rank's block sum of the gradient tree, in host memory for the reduce-scatter.
+const float* Trainer::host_block_sum() {
+  if (ops_ == &cpu_ops()) return levels_[0].data();
+  levels_[0].download(host_block_sum_.data(), host_block_sum_.size());
+  return host_block_sum_.data();
 }
 
 // Full parameters, then AdamW m and v, in canonical order, as raw little-endian fp32.

@@ -17,10 +17,12 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "checkpoint/async_save.h"
 #include "comm/comm.h"
 #include "core/error.h"
 #include "data/dataset.h"
 #include "data/loader.h"
+#include "kernels/ops.h"
 #include "models/gpt/gpt.h"
 #include "optim/adamw.h"
 #include "train/config.h"
@@ -55,14 +57,25 @@ class Trainer {
     double loss = 0;
     double grad_norm = 0;
     double lr = 0;
+    StepPhases phases;
   };
   StepResult train_step(int64_t step);
   double evaluate();
-  bool save(int64_t step);  // false: the save failed (logged), earlier checkpoints intact
+  // Checkpoint saves (train/checkpoint_saves.cpp). save() with wait = false saves
+  // asynchronously when checkpoint.async is set (finishing a save still in flight first);
+  // with wait = true it flushes any pending save and saves synchronously. false: the save
+  // failed (logged), earlier checkpoints intact.
+  bool save(int64_t step, bool wait);
+  void poll_saves();   // every step boundary: commit a finished async save
+  bool flush_saves();  // wait for and commit a pending async save; false if it failed
+  void wait_for_checkpoint_snapshot();  // before the optimizer update modifies the slices
+  void report_save(const ckpt::AsyncSaveResult& r, bool async);
   nlohmann::json state_json(int64_t step) const;
   void check_resume_compatible(const nlohmann::json& state, const std::string& dir) const;
   void write_final_outputs();
   void dump_final(const std::string& path);
+  const float* model_params();    // params_ where the model reads them (host or device)
+  const float* host_block_sum();  // levels_[0] in host memory
   gpt::DropoutContext dropout_for(int64_t step, int k) const;
 
   Config cfg_;
@@ -73,8 +86,11 @@ class Trainer {
 
   gpt::GPTConfig model_cfg_;
   std::unique_ptr<gpt::GPT> model_;
+  const KernelOps* ops_ = nullptr;          // run.device's kernels
   std::vector<float> params_;               // full flat buffer, identical on every rank
-  std::vector<std::vector<float>> levels_;  // gradient tree buffers (full length)
+  std::vector<DeviceBuffer<float>> levels_; // gradient tree buffers (full length, on ops_'s device)
+  DeviceBuffer<float> device_params_;       // cuda: the device copy of params_
+  std::vector<float> host_block_sum_;       // cuda: levels_[0] downloaded for the reduce-scatter
   std::vector<float> grads_owned_, scratch_;
   std::unique_ptr<optim::AdamW> optimizer_;
 
@@ -82,6 +98,10 @@ class Trainer {
   std::unique_ptr<data::Loader> loader_;
   std::unique_ptr<Metrics> metrics_;
   int64_t step_ = 0;  // optimizer steps completed
+
+  std::unique_ptr<ckpt::AsyncSaver> saver_;  // null unless checkpoint.async
+  double loop_start_ms_ = 0;   // when the training loop started (for the overhead fraction)
+  double ckpt_stall_s_ = 0;    // training-thread seconds spent on checkpoints so far
 };
 
 }  // namespace cairn
