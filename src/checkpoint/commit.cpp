@@ -3,6 +3,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 
@@ -20,7 +21,7 @@ using nlohmann::json;
 
 json result_to_json(const CommitResult& r) {
   return {{"ok", r.ok}, {"error", r.error}, {"dir", r.dir}, {"logical_hash", r.logical_hash},
-          {"bytes", r.bytes}, {"removed", r.removed}};
+          {"bytes", r.bytes}, {"write_seconds", r.write_seconds}, {"removed", r.removed}};
 }
 
 CommitResult result_from_json(const std::string& s) {
@@ -31,6 +32,7 @@ CommitResult result_from_json(const std::string& s) {
   r.dir = j.at("dir").get<std::string>();
   r.logical_hash = j.at("logical_hash").get<std::string>();
   r.bytes = j.at("bytes").get<int64_t>();
+  r.write_seconds = j.at("write_seconds").get<double>();
   r.removed = j.at("removed").get<std::vector<std::string>>();
   return r;
 }
@@ -59,6 +61,19 @@ std::string prepare_step_dir(const std::string& run_dir, int64_t step) {
   return tmp;
 }
 
+std::string prepare_step_dir_collective(Comm& comm, const std::string& run_dir, int64_t step) {
+  std::string error;
+  if (comm.rank() == 0) {
+    try {
+      prepare_step_dir(run_dir, step);
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+  }
+  error = broadcast_string(comm, error, 0);  // also the barrier before anyone writes
+  return error.empty() ? error : not_saved(step) + error;
+}
+
 CommitResult commit_records(const std::string& run_dir, int64_t step, const Layout& layout,
                             const std::vector<ShardRecord>& records, const json& state,
                             const Retention& retention) {
@@ -78,6 +93,7 @@ CommitResult commit_records(const std::string& run_dir, int64_t step, const Layo
                   s.bytes, " (is run.dir on a file system shared by all ranks?)");
       res.bytes += s.bytes;
     }
+    for (const ShardRecord& r : records) res.write_seconds = std::max(res.write_seconds, r.seconds);
     write_file_atomic(join_path(tmp, kManifestFile), m.to_json().dump(1) + "\n");
     fault_point("ckpt.manifest_written", step);
     res.logical_hash = m.logical_hash;
@@ -172,19 +188,8 @@ SaveStats save_checkpoint(Comm& comm, const std::string& run_dir, int64_t step, 
   validate_retention(retention);
   SaveStats stats;
 
-  std::string prepare_error;
-  if (comm.rank() == 0) {
-    try {
-      prepare_step_dir(run_dir, step);
-    } catch (const std::exception& e) {
-      prepare_error = e.what();
-    }
-  }
-  prepare_error = broadcast_string(comm, prepare_error, 0);  // also the barrier before writing
-  if (!prepare_error.empty()) {
-    stats.error = not_saved(step) + prepare_error;
-    return stats;
-  }
+  stats.error = prepare_step_dir_collective(comm, run_dir, step);
+  if (!stats.error.empty()) return stats;
 
   ShardRecord mine;
   bool ok = true;
@@ -203,6 +208,7 @@ SaveStats save_checkpoint(Comm& comm, const std::string& run_dir, int64_t step, 
   stats.dir = c.dir;
   stats.logical_hash = c.logical_hash;
   stats.bytes = c.bytes;
+  stats.write_seconds = c.write_seconds;
   stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   stats.gb_per_s = stats.seconds > 0 ? double(stats.bytes) / stats.seconds / 1e9 : 0;
   return stats;

@@ -8,8 +8,8 @@
 //      fsync, rename), renames step_N.tmp -> step_N, fsyncs checkpoints/,
 //      replaces `latest` (temp, fsync, rename, fsync), applies retention
 //   5. rank 0 broadcasts the result; a final barrier keeps ranks together
-// save_checkpoint() runs 1-5 synchronously. The parts are separate so an asynchronous
-// saver can run write_shard on a writer thread and commit at a later step boundary.
+// save_checkpoint() runs 1-5 synchronously; AsyncSaver (checkpoint/async_save.h) runs step 2
+// on a writer thread and 3-5 at a later step boundary.
 //
 // A save that fails (disk full, read-only directory, permissions, ...) never touches a
 // committed checkpoint; it returns ok = false with one line naming the file and the OS
@@ -35,6 +35,7 @@ struct CommitResult {
   std::string dir;           // the committed checkpoint directory
   std::string logical_hash;  // checkpoint/logical_hash.h
   int64_t bytes = 0;         // all shards together
+  double write_seconds = 0;  // the slowest rank's write_shard (ShardRecord::seconds)
   std::vector<std::string> removed;  // checkpoints removed by retention
 };
 
@@ -44,12 +45,17 @@ struct SaveStats {
   std::string dir;
   std::string logical_hash;
   int64_t bytes = 0;     // all ranks' shards together
+  double write_seconds = 0;  // the slowest rank's write_shard
   double seconds = 0;    // wall time of the whole save, commit included
   double gb_per_s = 0;   // bytes / seconds / 1e9
 };
 
 // Rank 0, step 1: creates checkpoints/ if needed and an empty step_N.tmp/, returns its path.
 std::string prepare_step_dir(const std::string& run_dir, int64_t step);
+
+// Collective, step 1: rank 0 runs prepare_step_dir, every rank waits for it. Returns "" or
+// the one-line reason ("checkpoint step N not saved: ..."), the same on every rank.
+std::string prepare_step_dir_collective(Comm& comm, const std::string& run_dir, int64_t step);
 
 // Collective, steps 3-5. `mine` is this rank's record (its `error` says why when
 // !my_write_ok). Throws only for invalid arguments (e.g. retention), identically on every

@@ -4,26 +4,47 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <string>
+#include <thread>
 
 #include "core/log.h"
 
 namespace cairn {
+namespace {
 
-void fault_point(const char* name, int64_t step) {
-  const char* spec = std::getenv("CAIRN_KILL_AT");
-  if (!spec) return;
+// True when `spec` ("<name>@<step>[=<value>][:rank=<r>]") names this point and rank; the
+// text between '=' and ':' (or the end) goes to *value.
+bool spec_matches(const char* spec, const char* name, int64_t step, std::string* value) {
   std::string s = spec, want = std::string(name) + "@" + std::to_string(step);
   size_t colon = s.find(':');
   std::string point = s.substr(0, colon);
-  if (point != want) return;
+  size_t eq = point.find('=');
+  if (value) *value = eq == std::string::npos ? std::string() : point.substr(eq + 1);
+  if (point.substr(0, eq) != want) return false;
   if (colon != std::string::npos) {
     std::string rank = s.substr(colon + 1);
-    if (rank.rfind("rank=", 0) != 0 || std::atoi(rank.c_str() + 5) != log_rank()) return;
+    if (rank.rfind("rank=", 0) != 0 || std::atoi(rank.c_str() + 5) != log_rank()) return false;
   }
-  log_warn("CAIRN_KILL_AT: killing this process at ", want);
+  return true;
+}
+
+}  // namespace
+
+void fault_point(const char* name, int64_t step) {
+  const char* spec = std::getenv("CAIRN_KILL_AT");
+  if (!spec || !spec_matches(spec, name, step, nullptr)) return;
+  log_warn("CAIRN_KILL_AT: killing this process at ", name, "@", step);
   kill(getpid(), SIGKILL);
+}
+
+void fault_delay(const char* name, int64_t step) {
+  const char* spec = std::getenv("CAIRN_DELAY_AT");
+  std::string ms;
+  if (!spec || !spec_matches(spec, name, step, &ms)) return;
+  log_warn("CAIRN_DELAY_AT: pausing ", ms, " ms at ", name, "@", step);
+  std::this_thread::sleep_for(std::chrono::milliseconds(std::atol(ms.c_str())));
 }
 
 }  // namespace cairn

@@ -1,4 +1,4 @@
-// core/fault.h — named kill points for crash testing.
+// core/fault.h — named kill points and delay points for crash testing.
 //
 // fault_point("ckpt.after_manifest", step) does nothing unless the environment variable
 // CAIRN_KILL_AT names that point: CAIRN_KILL_AT="ckpt.after_manifest@20" (optionally
@@ -6,6 +6,11 @@
 // that instant. Tests use it to hit windows too narrow to reach with an external kill -9
 // (mid-save, between manifest and rename, right after commit). The check is one getenv per
 // call at a step boundary or inside a save: never in a hot loop.
+//
+// fault_delay("ckpt.async.write", step) sleeps when CAIRN_DELAY_AT="ckpt.async.write@15=2000"
+// (milliseconds; optionally ":rank=1" after the number): it holds a window open (e.g. an
+// asynchronous write in flight) long enough for a test to kill or signal the job inside it.
+// Both may be called from any thread.
 #pragma once
 
 #include <cstdint>
@@ -13,5 +18,6 @@
 namespace cairn {
 
 void fault_point(const char* name, int64_t step);
+void fault_delay(const char* name, int64_t step);
 
 }  // namespace cairn

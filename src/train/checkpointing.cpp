@@ -7,6 +7,7 @@
 //             config (resolved TOML), model, data identity, world_size
 // The LR schedule is a pure function of (step, config) and the loader a pure function of
 // (seed, step): recording them lets resume check them rather than trust them.
+#include <chrono>
 #include <filesystem>
 
 #include "checkpoint/commit.h"
@@ -32,6 +33,10 @@ ckpt::Layout to_ckpt_layout(const gpt::ParamLayout& layout) {
 }
 
 nlohmann::json model_json(const ModelConfig& m) {
+double now_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
   return {{"n_layer", m.n_layer}, {"n_head", m.n_head}, {"n_embd", m.n_embd},
           {"seq_len", m.seq_len}, {"vocab_size", m.vocab_size}, {"dropout", m.dropout}};
 }
@@ -62,7 +67,18 @@ nlohmann::json Trainer::state_json(int64_t step) const {
           {"world_size", W_}};
 }
 
-bool Trainer::save(int64_t step) {
+// Saves step `step`: asynchronously (snapshot now, write in the background, commit at a
+// later step boundary; train/checkpoint_saves.cpp) when checkpoint.async is set and the
+// caller need not wait, else synchronously. Never two saves in flight: a pending one is
+// finished first.
+bool Trainer::save(int64_t step, bool wait) {
+  const double t0 = now_seconds();
+  bool pending_ok = true;
+  if (saver_ && saver_->pending()) {
+    log_info("checkpoint step ", step, " is due while step ", saver_->pending_step(),
+             " is still being written: waiting for it (never two saves in flight)");
+    pending_ok = flush_saves();
+  }
   const Range owned = optimizer_->owned();
   std::vector<ckpt::OwnedSlice> slices = {
       {"params", params_.data() + owned.begin, owned.begin, owned.end},
@@ -70,19 +86,28 @@ bool Trainer::save(int64_t step) {
       {"adam_v", optimizer_->v().data(), owned.begin, owned.end},
   };
   ckpt::Retention retention{cfg_.checkpoint.keep_last, cfg_.checkpoint.keep_every};
-  ckpt::SaveStats s = ckpt::save_checkpoint(comm_, cfg_.run.dir, step, to_ckpt_layout(model_->layout()), slices,
-                                            state_json(step), retention);
-  if (!s.ok) {
-    log_warn("checkpoint at step ", step, " failed, earlier checkpoints are untouched: ", s.error);
-    metrics_->event({{"event", "checkpoint_failed"}, {"step", step}, {"error", s.error}});
+  const ckpt::Layout layout = to_ckpt_layout(model_->layout());
+  if (saver_ && !wait) {
+    const std::string error = saver_->start(comm_, cfg_.run.dir, step, layout, slices, state_json(step), retention);
+    if (error.empty()) return pending_ok;  // reported when it commits
+    log_warn("checkpoint at step ", step, " failed, earlier checkpoints are untouched: ", error);
+    metrics_->event({{"event", "checkpoint_failed"}, {"step", step}, {"error", error}});
+    ckpt_stall_s_ += now_seconds() - t0;
     return false;
   }
-  char rate[64];
-  std::snprintf(rate, sizeof rate, "%.1f MB in %.2f s (%.2f GB/s)", s.bytes / 1e6, s.seconds, s.gb_per_s);
-  log_info("checkpoint step ", step, ": ", rate, " -> ", s.dir);
-  metrics_->event({{"event", "checkpoint"}, {"step", step}, {"bytes", s.bytes}, {"seconds", s.seconds},
-                   {"logical_hash", s.logical_hash}});
-  return true;
+  ckpt::SaveStats s = ckpt::save_checkpoint(comm_, cfg_.run.dir, step, layout, slices, state_json(step), retention);
+  ckpt::AsyncSaveResult r;  // a synchronous save is all stall: the training thread waits
+  r.step = step;
+  r.commit.ok = s.ok;
+  r.commit.error = s.error;
+  r.commit.dir = s.dir;
+  r.commit.logical_hash = s.logical_hash;
+  r.commit.bytes = s.bytes;
+  r.commit.write_seconds = s.write_seconds;
+  r.commit_seconds = s.seconds;
+  r.wall_seconds = s.seconds;
+  report_save(r, false);
+  return s.ok;
 }
 
 // Rank 0 picks the checkpoint (newest valid, with fallback) and every rank opens it; each

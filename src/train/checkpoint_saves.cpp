@@ -1,0 +1,75 @@
+// train/checkpoint_saves.cpp — the trainer's side of asynchronous saves, and what every
+// save reports. Trainer::save() (train/checkpointing.cpp) starts a save; this file
+//   - waits for the snapshot right before the optimizer update (the only code that modifies
+//     the saved slices), so forward/backward of the next step overlap the copy;
+//   - commits a finished background write at a step boundary (poll_saves, one integer vote
+//     per step while a save is in flight), or waits for it (flush_saves: the next save is
+//     due, preemption, end of training);
+//   - logs each save and appends it to metrics.jsonl: stall (training-thread time), snapshot
+//     and write time, bytes, GB/s, and checkpointing's share of the training time so far.
+#include <chrono>
+#include <cstdio>
+
+#include "core/log.h"
+#include "train/trainer.h"
+
+namespace cairn {
+namespace {
+
+double now_ms() {
+  using namespace std::chrono;
+  return duration<double, std::milli>(steady_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+void Trainer::wait_for_checkpoint_snapshot() {
+  if (saver_) ckpt_stall_s_ += saver_->wait_snapshot();
+}
+
+void Trainer::poll_saves() {
+  if (!saver_) return;
+  if (std::optional<ckpt::AsyncSaveResult> r = saver_->poll(comm_)) report_save(*r, true);
+}
+
+bool Trainer::flush_saves() {
+  if (!saver_) return true;
+  std::optional<ckpt::AsyncSaveResult> r = saver_->finish(comm_);
+  if (!r) return true;
+  if (r->writer_wait_seconds > 0.001)
+    log_info("waited ", r->writer_wait_seconds, " s for the writer of checkpoint step ", r->step);
+  report_save(*r, true);
+  return r->commit.ok;
+}
+
+// Stall counts what the training thread lost: for a synchronous save all of it, for an
+// asynchronous one the start, the snapshot wait, the wait for the writer and the commit.
+// The snapshot waits were already added as they happened (wait_for_checkpoint_snapshot), so
+// only the rest is added here.
+void Trainer::report_save(const ckpt::AsyncSaveResult& r, bool async) {
+  const double stall = r.stall_seconds();
+  ckpt_stall_s_ += stall - r.snapshot_wait_seconds;
+  const double elapsed_s = (now_ms() - loop_start_ms_) / 1000.0;
+  const double overhead = elapsed_s > 0 ? ckpt_stall_s_ / elapsed_s : 0.0;
+  const ckpt::CommitResult& c = r.commit;
+  if (!c.ok) {
+    log_warn("checkpoint at step ", r.step, " failed, earlier checkpoints are untouched: ", c.error);
+    metrics_->event({{"event", "checkpoint_failed"}, {"step", r.step}, {"error", c.error}});
+    return;
+  }
+  const double gb_per_s = c.write_seconds > 0 ? double(c.bytes) / c.write_seconds / 1e9 : 0.0;
+  char line[320];
+  std::snprintf(line, sizeof line,
+                "checkpoint step %lld (%s): %.1f MB written in %.3f s (%.2f GB/s), snapshot %.3f s, "
+                "stall %.3f s, wall %.3f s; checkpointing so far %.2f%% of training time",
+                (long long)r.step, async ? "async" : "sync", double(c.bytes) / 1e6, c.write_seconds, gb_per_s,
+                r.snapshot_seconds, stall, r.wall_seconds, 100.0 * overhead);
+  log_info(line, " -> ", c.dir);
+  metrics_->event({{"event", "checkpoint"}, {"step", r.step}, {"mode", async ? "async" : "sync"},
+                   {"bytes", c.bytes}, {"seconds", r.wall_seconds}, {"stall_s", stall},
+                   {"snapshot_s", r.snapshot_seconds}, {"write_s", c.write_seconds},
+                   {"commit_s", r.commit_seconds}, {"gb_per_s", gb_per_s}, {"overhead", overhead},
+                   {"logical_hash", c.logical_hash}});
+}
+
+}  // namespace cairn
