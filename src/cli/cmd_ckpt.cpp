@@ -1,7 +1,8 @@
-// cli/cmd_ckpt.cpp — `cairn ckpt inspect|verify|hash|diff|export`: look at, check, compare
-// and convert checkpoints. The work is done by checkpoint/tools.h; this file parses
-// arguments. PATH is a checkpoint directory (checkpoints/step_N) or a run directory, which
-// means its newest checkpoint that opens (verify checks all of a run's checkpoints).
+// cli/cmd_ckpt.cpp — `cairn ckpt inspect|verify|hash|diff|export|import`: look at, check,
+// compare and convert checkpoints. The work is done by checkpoint/tools.h; this file parses
+// arguments (`import`, which takes options, is parsed in cmd_import.cpp). PATH is a
+// checkpoint directory (checkpoints/step_N) or a run directory, which means its newest
+// checkpoint that opens (verify checks all of a run's checkpoints).
 // Exit codes: 0 ok, 1 error or difference found, 2 usage.
 #include <iostream>
 #include <string>
@@ -36,6 +37,9 @@ const Subcommand kSubcommands[] = {
      "that differs and its max abs difference, exit 1"},
     {"export", "PATH OUT.safetensors", 2,
      "write the parameters as one plain safetensors file (HF names and shapes, F32)"},
+    {"import", "HF_MODEL.safetensors --config CONFIG --out RUN_DIR", -1,
+     "turn a Hugging Face GPT-2 model.safetensors into a step-0 checkpoint of a new run directory "
+     "(see cairn ckpt import --help)"},
 };
 
 std::string usage() {
@@ -78,7 +82,7 @@ int run_hash(const std::string& path) {
 
 int cmd_ckpt(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  const std::string commands = "commands: inspect, verify, hash, diff, export; see cairn ckpt --help";
+  const std::string commands = "commands: inspect, verify, hash, diff, export, import; see cairn ckpt --help";
   if (args.empty()) throw UsageError(str("cairn ckpt: missing command (", commands, ")"));
   const std::string cmd = args[0];
   if (cmd == "--help" || cmd == "-h" || cmd == "help") {
@@ -89,6 +93,7 @@ int cmd_ckpt(int argc, char** argv) {
   for (const Subcommand& c : kSubcommands)
     if (cmd == c.name) sub = &c;
   if (sub == nullptr) throw UsageError(str("cairn ckpt: unknown command '", cmd, "' (", commands, ")"));
+  if (cmd == "import") return cli::cmd_ckpt_import(argc - 1, argv + 1);
 
   std::vector<std::string> pos;
   for (size_t i = 1; i < args.size(); ++i) {

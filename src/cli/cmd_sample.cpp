@@ -1,15 +1,20 @@
-// cli/cmd_sample.cpp — `cairn sample RUN_DIR --prompt "..."`: generate text from a trained
-// model with the byte tokenizer, temperature and top-k sampling.
+// cli/cmd_sample.cpp — `cairn sample RUN_DIR|CHECKPOINT --prompt "..."`: generate text from a
+// trained model with the byte tokenizer, temperature and top-k sampling.
 //
 // Reads RUN_DIR/config.toml (model shape) and RUN_DIR/model.safetensors (the final weights
-// with HF GPT-2 names, written at the end of training). Draws come from Philox(seed, kSample)
-// at counter (token index), so the same seed gives the same text.
+// with HF GPT-2 names, written at the end of training). Without a model.safetensors (a run
+// still training, or one made by `cairn ckpt import`), or given a checkpoint directory, it
+// reads the parameters of that checkpoint (the run's newest valid one) and the model shape
+// from its manifest. Draws come from Philox(seed, kSample) at counter (token index), so the
+// same seed gives the same text.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <numeric>
 
+#include "checkpoint/reader.h"
+#include "checkpoint/run_dir.h"
 #include "checkpoint/safetensors.h"
 #include "cli/args.h"
 #include "cli/commands.h"
@@ -24,9 +29,10 @@ namespace cairn::cli {
 namespace {
 
 const char* kSampleHelp =
-    "usage: cairn sample RUN_DIR [--prompt TEXT] [--tokens N] [--temperature T] [--top-k K] [--seed S]\n"
+    "usage: cairn sample RUN_DIR|CHECKPOINT [--prompt TEXT] [--tokens N] [--temperature T] [--top-k K] [--seed S]\n"
     "\n"
-    "Generates N (default 200) bytes after TEXT (default: a newline) from RUN_DIR/model.safetensors.\n"
+    "Generates N (default 200) bytes after TEXT (default: a newline) from RUN_DIR/model.safetensors,\n"
+    "or, without one, from the run's newest checkpoint (or the CHECKPOINT directory given).\n"
     "  --temperature T   softmax temperature (default 0.8; 0 = greedy)\n"
     "  --top-k K         sample among the K most likely tokens (default 40; 0 = all)\n"
     "  --seed S          sampling seed (default 1)\n"
@@ -44,6 +50,41 @@ void load_weights(const std::string& path, const gpt::ParamLayout& layout, float
                 " has the wrong dtype or shape for this config");
     file.read(*e, 0, numel * int64_t(sizeof(float)), params + t.offset);
   }
+}
+
+// A model to sample from: weights, shape and where they came from (see the file comment).
+struct LoadedModel {
+  gpt::GPTConfig cfg;
+  std::vector<float> params;
+  std::string from;
+};
+
+LoadedModel load_model(const fs::path& path) {
+  LoadedModel m;
+  if (fs::exists(path / "model.safetensors") && fs::exists(path / "config.toml")) {
+    Config cfg = Config::load((path / "config.toml").string());
+    m.cfg = {cfg.model.n_layer, cfg.model.n_head, cfg.model.n_embd, cfg.model.seq_len, cfg.model.vocab_size, 0.0f};
+    m.from = (path / "model.safetensors").string();
+    m.params.assign(size_t(gpt::build_layout(m.cfg).total), 0.0f);
+    load_weights(m.from, gpt::build_layout(m.cfg), m.params.data());
+    return m;
+  }
+  CAIRN_CHECK(fs::exists(path / ckpt::kManifestFile) || fs::is_directory(ckpt::checkpoints_dir(path.string())),
+              path.string(), ": neither a run directory with model.safetensors or checkpoints/, nor a checkpoint");
+  ckpt::Checkpoint ck = ckpt::open_checkpoint(ckpt::resolve_checkpoint_path(path.string()), false);
+  ck.verify_reads = true;
+  const nlohmann::json& model = ck.state().at("model");
+  m.cfg = {model.at("n_layer").get<int>(), model.at("n_head").get<int>(), model.at("n_embd").get<int>(),
+           model.at("seq_len").get<int>(), model.at("vocab_size").get<int>(), 0.0f};
+  const gpt::ParamLayout layout = gpt::build_layout(m.cfg);
+  bool same = layout.total == ck.layout().total && layout.tensors.size() == ck.layout().tensors.size();
+  for (size_t i = 0; same && i < layout.tensors.size(); ++i)
+    same = layout.tensors[i].name == ck.layout().tensors[i].name && layout.tensors[i].offset == ck.layout().tensors[i].offset;
+  CAIRN_CHECK(same, ck.dir, ": the checkpoint's layout does not match its recorded model config");
+  m.params.assign(size_t(layout.total), 0.0f);
+  ckpt::read_flat_range(ck, "params", 0, layout.total, m.params.data());
+  m.from = ck.dir;
+  return m;
 }
 
 int sample_token(const float* logits, int V, double temperature, int top_k, uint32_t counter, uint64_t seed) {
@@ -72,14 +113,10 @@ int cmd_sample(int argc, char** argv) {
     return 0;
   }
   if (args.positional.size() != 1) throw UsageError("sample: expected one RUN_DIR (see cairn sample --help)");
-  const fs::path run = args.positional[0];
-  CAIRN_CHECK(fs::exists(run / "model.safetensors"), (run / "model.safetensors").string(),
-              ": not found; train to the end first (cairn train writes it after the last step)");
-  Config cfg = Config::load((run / "config.toml").string());
-  gpt::GPTConfig mc{cfg.model.n_layer, cfg.model.n_head, cfg.model.n_embd, cfg.model.seq_len, cfg.model.vocab_size, 0.0f};
+  LoadedModel loaded = load_model(args.positional[0]);
+  const gpt::GPTConfig mc = loaded.cfg;
   gpt::GPT model(mc, 1, mc.seq_len);
-  std::vector<float> params(model.layout().total, 0.0f);
-  load_weights((run / "model.safetensors").string(), model.layout(), params.data());
+  const std::vector<float>& params = loaded.params;
 
   const std::string prompt = args.get("--prompt", "\n");
   const long long n_new = args.get_int("--tokens", 200);

@@ -2,7 +2,7 @@
 //   cairn train CONFIG [--set section.key=value ...] [--resume auto|none|PATH]
 //   cairn data prepare TEXT... --out DIR
 //   cairn sample RUN_DIR --prompt "..."
-//   cairn ckpt inspect|verify|hash|diff|export ...
+//   cairn ckpt inspect|verify|hash|diff|export|import ...
 // Exit codes: 0 ok, 1 error, 2 usage, 75 preempted after a committed checkpoint.
 // This is the only place where errors become messages and exit codes.
 #include <cstdio>
@@ -23,7 +23,7 @@ const char* kUsage =
     "  cairn train CONFIG [--set section.key=value ...] [--resume auto|none|PATH]\n"
     "  cairn data prepare TEXT... --out DIR [--val-fraction F]\n"
     "  cairn sample RUN_DIR|CHECKPOINT [--prompt TEXT] [--tokens N] [--temperature T] [--top-k K]\n"
-    "  cairn ckpt inspect|verify|hash|diff|export ...\n"
+    "  cairn ckpt inspect|verify|hash|diff|export|import ...\n"
     "\n"
     "Run `cairn COMMAND --help` for the options of a command. Data parallel training:\n"
     "  mpirun -np 4 cairn train configs/demo.toml\n"

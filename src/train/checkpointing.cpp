@@ -17,6 +17,7 @@
 #include "comm/gather.h"
 #include "comm/reduce.h"
 #include "core/log.h"
+#include "train/hf_import.h"
 #include "train/trainer.h"
 
 namespace fs = std::filesystem;
@@ -157,6 +158,12 @@ bool Trainer::resume() {
 // The data set and the keys that fix the data order must match the checkpoint's; other
 // config differences (e.g. more steps) are allowed and reported.
 void Trainer::check_resume_compatible(const nlohmann::json& st, const std::string& dir) const {
+  // A step-0 checkpoint of `cairn ckpt import` (train/hf_import.h) carries weights only: no
+  // data order to continue, so this run's own data and seed apply.
+  if (is_imported_state(st)) {
+    log_info("starting from imported weights (", st["imported"].value("source", std::string("?")), ")");
+    return;
+  }
   const std::string saved_data = st.at("data").at("train").dump();
   const data::DatasetIdentity saved = data::DatasetIdentity::from_json(st.at("data").at("train"), dir);
   if (saved != train_data_->identity()) {
