@@ -80,14 +80,21 @@ void Trainer::setup() {
   k_begin_ = rank_ * (G / W_);
   k_end_ = (rank_ + 1) * (G / W_);
 
-  // Run directory, resolved config, logs.
+  // Run directory (locked by rank 0 for the run's life: train/run_lock.h), resolved config, logs.
+  std::string lock_error;
   if (rank_ == 0) {
     std::error_code ec;
     fs::create_directories(cfg_.run.dir, ec);
     CAIRN_CHECK(!ec, cfg_.run.dir, ": cannot create run directory: ", ec.message());
-    std::ofstream(fs::path(cfg_.run.dir) / "config.toml") << cfg_.to_toml();
+    try {
+      run_lock_ = RunDirLock::acquire(cfg_.run.dir);
+      std::ofstream(fs::path(cfg_.run.dir) / "config.toml") << cfg_.to_toml();
+    } catch (const Error& e) {
+      lock_error = e.what();
+    }
   }
-  comm_.barrier();
+  lock_error = broadcast_string(comm_, lock_error, 0);  // also the barrier: the directory exists
+  if (!lock_error.empty()) throw CollectiveError(lock_error);
   CAIRN_CHECK(fs::is_directory(cfg_.run.dir), cfg_.run.dir, ": run directory not visible from rank ", rank_,
               " (ranks on several nodes need a shared filesystem)");
   if (cfg_.run.rank_logs) {

@@ -27,6 +27,7 @@
 #include "optim/adamw.h"
 #include "train/config.h"
 #include "train/metrics.h"
+#include "train/run_lock.h"
 
 namespace cairn {
 
@@ -81,6 +82,7 @@ class Trainer {
   Config cfg_;
   Comm& comm_;
   TrainOptions opts_;
+  RunDirLock run_lock_;  // rank 0: exclusive use of run.dir until the trainer is destroyed
   int W_ = 1, rank_ = 0;
   int k_begin_ = 0, k_end_ = 0;  // this rank's micro-batch block
 
