@@ -51,6 +51,10 @@ std::string not_saved(int64_t step) { return str("checkpoint step ", step, " not
 
 std::string prepare_step_dir(const std::string& run_dir, int64_t step) {
   CAIRN_CHECK(step >= 0, "checkpoint step ", step, " must be >= 0");
+  // The trainer created run_dir; if it is gone now it was deleted, moved or unmounted under
+  // the job. Recreating it would scatter a lone checkpoint where nobody looks: fail the save.
+  CAIRN_CHECK(is_dir(run_dir), run_dir, ": run directory vanished during training (deleted, moved or "
+              "unmounted?); not recreating it. Restore it and the next save succeeds");
   make_dir(checkpoints_dir(run_dir));
   const std::string tmp = step_tmp_dir(run_dir, step);
   if (is_dir(tmp)) {

@@ -51,6 +51,7 @@ struct SaveStats {
 };
 
 // Rank 0, step 1: creates checkpoints/ if needed and an empty step_N.tmp/, returns its path.
+// run_dir itself must exist (a run directory that vanished is an error, not recreated).
 std::string prepare_step_dir(const std::string& run_dir, int64_t step);
 
 // Collective, step 1: rank 0 runs prepare_step_dir, every rank waits for it. Returns "" or
