@@ -2,7 +2,8 @@
 # scripts/setup.sh — install everything cairn needs to build and test, from Debian packages.
 # Idempotent: packages already present are left alone. Works as root or through sudo.
 # Usage: scripts/setup.sh                       build and test dependencies, plus a Python
-#                                               environment with numpy and safetensors
+#                                               environment with numpy, safetensors,
+#                                               tensorboard and matplotlib
 #        CAIRN_SETUP_TORCH=1 scripts/setup.sh   also torch and transformers (several GB) for
 #                                               the Hugging Face round-trip checks
 #        CAIRN_SETUP_PYTHON=0 scripts/setup.sh  no Python environment (those tests then skip)
@@ -18,6 +19,7 @@ packages=(
   libxxhash-dev          # per-piece checksums (xxh3-64)
   libssl-dev             # SHA-256 of the logical state
   libzstd-dev            # checkpoint compression
+  libprotobuf-dev protobuf-compiler  # TensorBoard event files (run.tensorboard)
   libgtest-dev libgmock-dev libbenchmark-dev
   openmpi-bin libopenmpi-dev
   python3 python3-venv time
@@ -45,7 +47,7 @@ fi
 # Python environment for the interoperability tests (optional: they skip without it).
 if [ "${CAIRN_SETUP_PYTHON:-1}" = 1 ]; then
   venv=${CAIRN_VENV:-$HOME/.cache/cairn/venv}
-  py_packages=(numpy safetensors)
+  py_packages=(numpy safetensors tensorboard matplotlib)
   [ "${CAIRN_SETUP_TORCH:-0}" = 1 ] && py_packages+=(torch transformers)
   [ -x "$venv/bin/python" ] || python3 -m venv "$venv" || { echo "setup: could not create $venv" >&2; exit 1; }
   missing_py=()

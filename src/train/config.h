@@ -19,6 +19,7 @@ struct RunConfig {
   int threads = 0;            // threads per rank; 0 = OMP_NUM_THREADS or all cores
   int log_every = 1;          // steps between log lines
   bool rank_logs = false;     // every rank also writes run.dir/logs/rank_R.log
+  bool tensorboard = false;   // rank 0 writes TensorBoard events to run.dir/tensorboard
 };
 
 struct ModelConfig {

@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "train/tensorboard/tensorboard.h"
 
 namespace cairn {
 
@@ -19,7 +20,17 @@ Metrics::~Metrics() {
   if (file_) std::fclose(file_);
 }
 
+void Metrics::set_tensorboard(std::unique_ptr<TensorBoardWriter> writer) { tensorboard_ = std::move(writer); }
+
 void Metrics::write(const nlohmann::json& record) {
+  if (tensorboard_) {
+    try {
+      tensorboard_->record(record);
+    } catch (const Error& e) {
+      log_warn("TensorBoard events disabled for the rest of the run: ", e.what());
+      tensorboard_.reset();
+    }
+  }
   if (!file_) return;
   std::string line = record.dump() + "\n";
   std::fwrite(line.data(), 1, line.size(), file_);

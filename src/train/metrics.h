@@ -6,11 +6,14 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <memory>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 namespace cairn {
+
+class TensorBoardWriter;  // train/tensorboard/tensorboard.h
 
 // Where a step's time went (ms): forward+backward of this rank's micro-batches (including
 // the gradient tree inside the rank), the canonical reduce-scatter, norm + AdamW, and the
@@ -32,10 +35,14 @@ class Metrics {
                   bool print);
   void val(int64_t step, double loss);
   void event(const nlohmann::json& record);  // e.g. {"event":"checkpoint", ...}
+  // Also send every record to TensorBoard (rank 0 with run.tensorboard). A write error
+  // disables it with a warning; training goes on.
+  void set_tensorboard(std::unique_ptr<TensorBoardWriter> writer);
 
  private:
   void write(const nlohmann::json& record);
   FILE* file_ = nullptr;
+  std::unique_ptr<TensorBoardWriter> tensorboard_;
   int64_t total_steps_, tokens_per_step_;
   double ms_sum_ = 0;
   int64_t ms_count_ = 0;

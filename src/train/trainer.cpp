@@ -20,6 +20,7 @@
 #include "core/sharding.h"
 #include "kernels/ops.h"
 #include "train/signals.h"
+#include "train/tensorboard/tensorboard.h"
 
 namespace fs = std::filesystem;
 
@@ -140,6 +141,11 @@ void Trainer::setup() {
   const int64_t tokens_per_step = int64_t(G) * cfg_.train.micro_batch * cfg_.model.seq_len;
   metrics_ = std::make_unique<Metrics>(rank_ == 0 ? (fs::path(cfg_.run.dir) / "metrics.jsonl").string() : "",
                                        cfg_.train.steps, tokens_per_step);
+  if (cfg_.run.tensorboard) {
+    if (!TensorBoardWriter::available()) throw CollectiveError(kTensorBoardUnavailable);
+    if (rank_ == 0)
+      metrics_->set_tensorboard(std::make_unique<TensorBoardWriter>((fs::path(cfg_.run.dir) / "tensorboard").string()));
+  }
   log_info("cairn: ", W_, " rank(s) x ", num_threads(), " thread(s), backend ", comm_.backend(), " | model ",
            cfg_.model.n_layer, "L ", cfg_.model.n_head, "H ", cfg_.model.n_embd, "C, ",
            layout.n_params(), " parameters | batch ", G, " x ", cfg_.train.micro_batch, " x ",
