@@ -29,7 +29,7 @@ int64_t AsyncSaver::staging_bytes() const {
 
 std::string AsyncSaver::start(Comm& comm, const std::string& run_dir, int64_t step, const Layout& layout,
                               const std::vector<OwnedSlice>& live, const nlohmann::json& state,
-                              const Retention& retention) {
+                              const Retention& retention, const ShardOptions& options) {
   const double t0 = now_seconds();
   CAIRN_CHECK(!pending_, "checkpoint step ", step, ": a save of step ", step_,
               " is still in flight (finish() it first: never two saves at once)");
@@ -46,6 +46,7 @@ std::string AsyncSaver::start(Comm& comm, const std::string& run_dir, int64_t st
   live_ = live;
   state_ = state;
   retention_ = retention;
+  options_ = options;
   snapshot_wait_seconds_ = 0;
   poll_seconds_ = 0;
   started_at_ = t0;
@@ -85,7 +86,7 @@ void AsyncSaver::writer_main() {
   record_ = ShardRecord{};
   write_ok_ = true;
   try {
-    record_ = write_shard(step_tmp_dir(run_dir_, step_), rank_, world_, layout_, staged);
+    record_ = write_shard(step_tmp_dir(run_dir_, step_), rank_, world_, layout_, staged, options_);
   } catch (const std::exception& e) {
     write_ok_ = false;
     record_.error = e.what();

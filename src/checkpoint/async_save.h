@@ -79,7 +79,7 @@ class AsyncSaver {
   // already pending.
   std::string start(Comm& comm, const std::string& run_dir, int64_t step, const Layout& layout,
                     const std::vector<OwnedSlice>& live, const nlohmann::json& state,
-                    const Retention& retention);
+                    const Retention& retention, const ShardOptions& options = {});
 
   // Local. Blocks until the snapshot of the pending save is taken (at once if none is
   // pending or it was taken already); afterwards the caller may modify the slices.
@@ -112,6 +112,7 @@ class AsyncSaver {
   std::vector<OwnedSlice> live_;
   nlohmann::json state_;
   Retention retention_;
+  ShardOptions options_;
   double start_seconds_ = 0, snapshot_wait_seconds_ = 0, poll_seconds_ = 0;
   double started_at_ = 0;  // steady clock, seconds
 

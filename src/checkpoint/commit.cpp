@@ -21,7 +21,7 @@ using nlohmann::json;
 
 json result_to_json(const CommitResult& r) {
   return {{"ok", r.ok}, {"error", r.error}, {"dir", r.dir}, {"logical_hash", r.logical_hash},
-          {"bytes", r.bytes}, {"write_seconds", r.write_seconds}, {"removed", r.removed}};
+          {"bytes", r.bytes}, {"logical_bytes", r.logical_bytes}, {"write_seconds", r.write_seconds}, {"removed", r.removed}};
 }
 
 CommitResult result_from_json(const std::string& s) {
@@ -32,6 +32,7 @@ CommitResult result_from_json(const std::string& s) {
   r.dir = j.at("dir").get<std::string>();
   r.logical_hash = j.at("logical_hash").get<std::string>();
   r.bytes = j.at("bytes").get<int64_t>();
+  r.logical_bytes = j.at("logical_bytes").get<int64_t>();
   r.write_seconds = j.at("write_seconds").get<double>();
   r.removed = j.at("removed").get<std::vector<std::string>>();
   return r;
@@ -98,6 +99,7 @@ CommitResult commit_records(const std::string& run_dir, int64_t step, const Layo
       res.bytes += s.bytes;
     }
     for (const ShardRecord& r : records) res.write_seconds = std::max(res.write_seconds, r.seconds);
+    res.logical_bytes = int64_t(m.buffers.size()) * layout.total * int64_t(sizeof(float));
     write_file_atomic(join_path(tmp, kManifestFile), m.to_json().dump(1) + "\n");
     fault_point("ckpt.manifest_written", step);
     res.logical_hash = m.logical_hash;
@@ -187,7 +189,8 @@ CommitResult commit(Comm& comm, const std::string& run_dir, int64_t step, const 
 }
 
 SaveStats save_checkpoint(Comm& comm, const std::string& run_dir, int64_t step, const Layout& layout,
-                          const std::vector<OwnedSlice>& slices, const json& state, const Retention& retention) {
+                          const std::vector<OwnedSlice>& slices, const json& state, const Retention& retention,
+                          const ShardOptions& options) {
   const auto t0 = std::chrono::steady_clock::now();
   validate_retention(retention);
   SaveStats stats;
@@ -198,7 +201,7 @@ SaveStats save_checkpoint(Comm& comm, const std::string& run_dir, int64_t step, 
   ShardRecord mine;
   bool ok = true;
   try {
-    mine = write_shard(step_tmp_dir(run_dir, step), comm.rank(), comm.size(), layout, slices);
+    mine = write_shard(step_tmp_dir(run_dir, step), comm.rank(), comm.size(), layout, slices, options);
   } catch (const std::exception& e) {
     ok = false;
     mine.error = e.what();
@@ -212,6 +215,7 @@ SaveStats save_checkpoint(Comm& comm, const std::string& run_dir, int64_t step, 
   stats.dir = c.dir;
   stats.logical_hash = c.logical_hash;
   stats.bytes = c.bytes;
+  stats.logical_bytes = c.logical_bytes;
   stats.write_seconds = c.write_seconds;
   stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   stats.gb_per_s = stats.seconds > 0 ? double(stats.bytes) / stats.seconds / 1e9 : 0;

@@ -35,6 +35,7 @@ struct CommitResult {
   std::string dir;           // the committed checkpoint directory
   std::string logical_hash;  // checkpoint/logical_hash.h
   int64_t bytes = 0;         // all shards together
+  int64_t logical_bytes = 0; // the floats saved (buffers x total x 4): bytes / this = ratio
   double write_seconds = 0;  // the slowest rank's write_shard (ShardRecord::seconds)
   std::vector<std::string> removed;  // checkpoints removed by retention
 };
@@ -45,6 +46,7 @@ struct SaveStats {
   std::string dir;
   std::string logical_hash;
   int64_t bytes = 0;     // all ranks' shards together
+  int64_t logical_bytes = 0;  // the floats saved
   double write_seconds = 0;  // the slowest rank's write_shard
   double seconds = 0;    // wall time of the whole save, commit included
   double gb_per_s = 0;   // bytes / seconds / 1e9
@@ -76,6 +78,6 @@ CommitResult commit_records(const std::string& run_dir, int64_t step, const Layo
 // ("params", "adam_m", "adam_v"); `state` the trainer's record (state["logical"] is hashed).
 SaveStats save_checkpoint(Comm& comm, const std::string& run_dir, int64_t step, const Layout& layout,
                           const std::vector<OwnedSlice>& slices, const nlohmann::json& state,
-                          const Retention& retention);
+                          const Retention& retention, const ShardOptions& options = {});
 
 }  // namespace cairn::ckpt

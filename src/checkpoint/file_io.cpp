@@ -88,6 +88,22 @@ void FileWriter::write_zeros(int64_t bytes) {
   }
 }
 
+void FileWriter::overwrite(int64_t offset, const void* data, int64_t bytes) {
+  CAIRN_CHECK(fd_ >= 0, path_, ": write after close");
+  CAIRN_CHECK(offset >= 0 && offset + bytes <= bytes_written(), path_, ": overwrite past the end");
+  flush();
+  const char* p = static_cast<const char*>(data);
+  while (bytes > 0) {
+    ssize_t n = ::pwrite(fd_, p, size_t(std::min(bytes, kMaxWriteCall)), off_t(offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) CAIRN_FAIL(path_, ": write failed: ", os_reason(errno));
+    if (n == 0) CAIRN_FAIL(path_, ": write failed: no progress (disk full?)");
+    p += n;
+    offset += n;
+    bytes -= n;
+  }
+}
+
 void FileWriter::close() {
   CAIRN_CHECK(fd_ >= 0, path_, ": closed twice");
   flush();

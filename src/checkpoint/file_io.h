@@ -34,6 +34,9 @@ class FileWriter {
 
   void write(const void* data, int64_t bytes);
   void write_zeros(int64_t bytes);
+  // Replaces bytes already written at [offset, offset + bytes) (e.g. a header reserved
+  // earlier); the write position stays at the end.
+  void overwrite(int64_t offset, const void* data, int64_t bytes);
   int64_t bytes_written() const { return written_ + int64_t(used_); }
   void close();  // flush + fsync + close
   const std::string& path() const { return path_; }

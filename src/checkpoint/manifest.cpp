@@ -79,8 +79,9 @@ Manifest Manifest::from_json(const json& j, const std::string& path) {
               top.string("format"), "')");
   Manifest m;
   m.format_version = int(top.integer("format_version"));
-  CAIRN_CHECK(m.format_version == kFormatVersion, path, ": checkpoint format version ", m.format_version,
-              " but this cairn reads version ", kFormatVersion, " (use the cairn that wrote it)");
+  CAIRN_CHECK(m.format_version == kFormatVersion || m.format_version == kFormatVersionEncoded, path,
+              ": checkpoint format version ", m.format_version, " but this cairn reads versions ", kFormatVersion,
+              " and ", kFormatVersionEncoded, " (use the cairn that wrote it)");
   m.step = top.integer("step");
   m.world_size = int(top.integer("world_size"));
   m.created = top.string("created");
@@ -113,6 +114,10 @@ Manifest Manifest::from_json(const json& j, const std::string& path) {
       p.offset = pf.integer("offset");
       CAIRN_CHECK(parse_hex_u64(pf.string("xxh3"), &p.xxh3), path, ": field '", pf.ctx,
                   ".xxh3' must be 16 lowercase hex digits (manifest corrupt)");
+      if (pieces[i].is_object() && pieces[i].contains("codec")) {
+        p.codec = pf.string("codec");
+        p.stored = pf.integer("stored");
+      }
       s.pieces.push_back(std::move(p));
     }
     m.shards.push_back(std::move(s));
@@ -160,6 +165,10 @@ void validate_manifest(const Manifest& m, const std::string& path) {
                   p.buffer, "'");
       CAIRN_CHECK(0 <= p.begin && p.begin < p.end && p.end <= m.layout.total, path, ": piece '", p.name,
                   "' range [", p.begin, ", ", p.end, ") is outside [0, ", m.layout.total, ")");
+      CAIRN_CHECK(p.codec.empty() || (m.format_version >= kFormatVersionEncoded && p.codec == kCodecShuffleZstd &&
+                                      p.stored > 0),
+                  path, ": piece '", p.name, "' has codec '", p.codec, "' with ", p.stored,
+                  " stored bytes (unknown codec, or one that format version ", m.format_version, " does not have)");
       CAIRN_CHECK(p.offset >= 0 && p.offset <= s.bytes - p.bytes(), path, ": piece '", p.name,
                   "' at byte ", p.offset, " runs past the end of ", s.file, " (", s.bytes, " bytes)");
       ranges[p.buffer].push_back({p.begin, p.end});
@@ -216,6 +225,9 @@ Manifest build_manifest(int64_t step, const Layout& layout, const std::vector<Sh
     }
     m.shards.push_back({rec.rank, rec.file, rec.bytes, rec.pieces});
   }
+  for (const ManifestShard& s : m.shards)
+    for (const PieceRecord& p : s.pieces)
+      if (!p.codec.empty()) m.format_version = kFormatVersionEncoded;
   m.logical_hash = logical_hash(logical_part(m.state), layout, m.buffers, digests);
   validate_manifest(m, where);  // pieces tile every buffer exactly once ...
   for (size_t b = 0; b < m.buffers.size(); ++b)  // ... so the owned ranges do too

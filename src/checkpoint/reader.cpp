@@ -6,13 +6,16 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <filesystem>
 
+#include "checkpoint/codec.h"
 #include "checkpoint/file_io.h"
 #include "checkpoint/run_dir.h"
 #include "core/error.h"
 #include "core/hash.h"
 #include "core/log.h"
+#include "core/progress.h"
 #include "core/parallel.h"
 
 namespace cairn::ckpt {
@@ -71,10 +74,13 @@ void check_shard_matches(const SafetensorsFile& f, const ManifestShard& s, const
     const TensorEntry* t = f.find(p.name);
     CAIRN_CHECK(t != nullptr, path, ": piece ", p.name, " listed in the manifest is missing",
                 " (file from another checkpoint?)");
-    CAIRN_CHECK(t->dtype == "F32" && t->shape == std::vector<int64_t>{p.end - p.begin} && t->file_offset == p.offset,
+    const bool raw = p.codec.empty();
+    CAIRN_CHECK(t->dtype == (raw ? "F32" : "U8") &&
+                    t->shape == std::vector<int64_t>{raw ? p.end - p.begin : p.stored} && t->file_offset == p.offset,
                 path, ": piece ", p.name, " has dtype, shape or offset other than the manifest's",
                 " (file from another checkpoint?)");
-    const json want = {{"name", p.name}, {"buffer", p.buffer}, {"begin", p.begin}, {"end", p.end}};
+    json want = {{"name", p.name}, {"buffer", p.buffer}, {"begin", p.begin}, {"end", p.end}};
+    if (!raw) want["codec"] = p.codec;
     CAIRN_CHECK(listed[i] == want, path, ": __metadata__ 'pieces' disagrees with the manifest at ", p.name,
                 " (file from another checkpoint?)");
   }
@@ -128,15 +134,19 @@ Checkpoint open_checkpoint(const std::string& dir, bool verify_checksums) {
 
   if (verify_checksums) {
     std::vector<std::pair<int, int>> all;
+    int64_t bytes = 0;
     for (const ManifestShard& s : c.manifest.shards)
-      for (size_t i = 0; i < s.pieces.size(); ++i) all.push_back({s.rank, int(i)});
+      for (size_t i = 0; i < s.pieces.size(); ++i) all.push_back({s.rank, int(i)}), bytes += s.pieces[i].bytes();
+    Progress progress("checksums of " + dir, bytes, Progress::kBytes);
     parallel_checked(int64_t(all.size()), [&](int64_t k) {
       const auto [r, i] = all[size_t(k)];
       const PieceRecord& p = c.manifest.shards[size_t(r)].pieces[size_t(i)];
       const SafetensorsFile& f = c.shards[size_t(r)];
       CAIRN_CHECK(f.checksum(*f.find(p.name)) == p.xxh3, f.path(), ": checksum mismatch in piece ", p.name,
                   kUseEarlier);
+      progress.add(p.bytes());
     });
+    progress.done();
   }
   return c;
 }
@@ -188,11 +198,27 @@ void read_flat_range(const Checkpoint& ckpt, const std::string& buffer, int64_t 
     const Checkpoint::PieceRef& p = *(first + k);
     const SafetensorsFile& f = ckpt.shards[size_t(p.shard)];
     const TensorEntry& t = f.tensors()[p.entry];
+    const PieceRecord& rec = ckpt.manifest.shards[size_t(p.shard)].pieces[size_t(p.piece)];
     const int64_t lo = std::max(begin, p.begin), hi = std::min(end, p.end);
     float* dst = out + (lo - begin);
+    if (!rec.codec.empty()) {
+      // An encoded piece is read and checked whole, decoded, and the wanted part copied.
+      std::vector<char> stored(size_t(t.bytes()));
+      f.read(t, 0, t.bytes(), stored.data());
+      CAIRN_CHECK(!ckpt.verify_reads || xxh3_64(stored.data(), stored.size()) == rec.xxh3, f.path(),
+                  ": checksum mismatch in piece ", rec.name, kUseEarlier);
+      const std::string what = f.path() + ": piece " + rec.name;
+      if (lo == p.begin && hi == p.end) {
+        decode_shuffle_zstd(stored.data(), t.bytes(), dst, hi - lo, what);
+      } else {
+        std::vector<float> floats(size_t(p.end - p.begin));
+        decode_shuffle_zstd(stored.data(), t.bytes(), floats.data(), p.end - p.begin, what);
+        std::memcpy(dst, floats.data() + (lo - p.begin), sizeof(float) * size_t(hi - lo));
+      }
+      return;
+    }
     f.read(t, int64_t(sizeof(float)) * (lo - p.begin), int64_t(sizeof(float)) * (hi - p.begin), dst);
     if (ckpt.verify_reads && lo == p.begin && hi == p.end) {
-      const PieceRecord& rec = ckpt.manifest.shards[size_t(p.shard)].pieces[size_t(p.piece)];
       CAIRN_CHECK(xxh3_64(dst, size_t(t.bytes())) == rec.xxh3, f.path(), ": checksum mismatch in piece ", rec.name,
                   kUseEarlier);
     }

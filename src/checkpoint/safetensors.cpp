@@ -40,6 +40,26 @@ int64_t byte_size(const TensorSource& t, const std::string& path) {
 
 std::string shape_str(const std::vector<int64_t>& shape) { return json(shape).dump(); }
 
+// The header text padded with spaces to at least min_len bytes and so that the data section
+// (after the 8-byte length) starts at a multiple of kSafetensorsAlign.
+std::string padded_header(const json& header, int64_t min_len, const std::string& path) {
+  std::string text = header.dump();
+  int64_t data_start = 8 + std::max(int64_t(text.size()), min_len);
+  if (data_start % kSafetensorsAlign != 0) data_start += kSafetensorsAlign - data_start % kSafetensorsAlign;
+  const int64_t header_len = data_start - 8;
+  CAIRN_CHECK(header_len <= kMaxHeaderBytes, path, ": header of ", header_len,
+              " bytes exceeds the safetensors limit of ", kMaxHeaderBytes, " (too many pieces)");
+  text.resize(size_t(header_len), ' ');
+  return text;
+}
+
+void write_header(FileWriter& out, const std::string& text) {
+  uint8_t len_le[8];
+  for (int i = 0; i < 8; ++i) len_le[i] = uint8_t(uint64_t(text.size()) >> (8 * i));
+  out.write(len_le, 8);
+  out.write(text.data(), int64_t(text.size()));
+}
+
 }  // namespace
 
 int64_t dtype_size(const std::string& dtype) {
@@ -82,20 +102,11 @@ WriteSummary write_safetensors(const std::string& path, const std::vector<Tensor
   }
   if (!metadata.empty()) header["__metadata__"] = metadata;
 
-  std::string text = header.dump();
-  int64_t header_len = int64_t(text.size());
-  int64_t data_start = 8 + header_len;
-  if (data_start % kSafetensorsAlign != 0) data_start += kSafetensorsAlign - data_start % kSafetensorsAlign;
-  header_len = data_start - 8;
-  text.resize(size_t(header_len), ' ');
-  CAIRN_CHECK(header_len <= kMaxHeaderBytes, path, ": header of ", header_len,
-              " bytes exceeds the safetensors limit of ", kMaxHeaderBytes, " (too many pieces)");
+  std::string text = padded_header(header, 0, path);
+  const int64_t header_len = int64_t(text.size()), data_start = 8 + header_len;
 
   FileWriter out(path);
-  uint8_t len_le[8];
-  for (int i = 0; i < 8; ++i) len_le[i] = uint8_t(uint64_t(header_len) >> (8 * i));
-  out.write(len_le, 8);
-  out.write(text.data(), header_len);
+  write_header(out, text);
 
   WriteSummary summary;
   std::vector<char> staging;
@@ -124,6 +135,53 @@ WriteSummary write_safetensors(const std::string& path, const std::vector<Tensor
   summary.file_bytes = out.bytes_written();
   CAIRN_CHECK(summary.file_bytes == data_start + pos, path, ": internal error: wrote ",
               summary.file_bytes, " bytes, planned ", data_start + pos);
+  out.close();
+  return summary;
+}
+
+WriteSummary write_safetensors_streamed(const std::string& path, const std::vector<StreamedTensor>& tensors,
+                                        const std::map<std::string, std::string>& metadata,
+                                        const std::function<const std::string&(size_t)>& bytes_of) {
+  // The header is reserved at the size it would have if every tensor had its max_bytes:
+  // actual sizes and offsets are no larger, so they print with no more digits and the real
+  // header, written last, fits (padded with spaces, which the format allows).
+  auto header_for = [&](const std::vector<int64_t>& sizes) {
+    json header = json::object();
+    int64_t pos = 0;
+    for (size_t i = 0; i < tensors.size(); ++i) {
+      header[tensors[i].name] = {{"dtype", "U8"}, {"shape", {sizes[i]}}, {"data_offsets", {pos, pos + sizes[i]}}};
+      pos += sizes[i];
+    }
+    if (!metadata.empty()) header["__metadata__"] = metadata;
+    return header;
+  };
+  std::set<std::string> names;
+  std::vector<int64_t> sizes;
+  for (const StreamedTensor& t : tensors) {
+    CAIRN_CHECK(!t.name.empty() && t.name != "__metadata__" && t.name.compare(0, 6, "__pad_") != 0 &&
+                    names.insert(t.name).second,
+                path, ": cannot write tensor named '", t.name, "' (empty, reserved or duplicate)");
+    CAIRN_CHECK(t.max_bytes >= 0, path, ": tensor '", t.name, "' has a negative size bound");
+    sizes.push_back(t.max_bytes);
+  }
+  const std::string reserved = padded_header(header_for(sizes), 0, path);
+
+  FileWriter out(path);
+  write_header(out, reserved);
+  WriteSummary summary;
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    const std::string& b = bytes_of(i);
+    CAIRN_CHECK(int64_t(b.size()) <= tensors[i].max_bytes, path, ": tensor '", tensors[i].name, "' has ", b.size(),
+                " bytes, more than its bound ", tensors[i].max_bytes);
+    summary.tensors.push_back({tensors[i].name, out.bytes_written(), int64_t(b.size()), xxh3_64(b.data(), b.size())});
+    out.write(b.data(), int64_t(b.size()));
+    sizes[i] = int64_t(b.size());
+  }
+  std::string text = padded_header(header_for(sizes), int64_t(reserved.size()), path);
+  CAIRN_CHECK(text.size() == reserved.size(), path, ": internal error: header grew from ", reserved.size(), " to ",
+              text.size(), " bytes");
+  out.overwrite(8, text.data(), int64_t(text.size()));
+  summary.file_bytes = out.bytes_written();
   out.close();
   return summary;
 }

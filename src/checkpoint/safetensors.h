@@ -66,6 +66,22 @@ struct WriteSummary {
 WriteSummary write_safetensors(const std::string& path, const std::vector<TensorSource>& tensors,
                                const std::map<std::string, std::string>& metadata);
 
+// A U8 tensor whose bytes are known only once produced (a compressed piece), at most
+// max_bytes of them.
+struct StreamedTensor {
+  std::string name;
+  int64_t max_bytes = 0;
+};
+
+// Writes U8 tensors back to back (no alignment padding) whose sizes are known only as they
+// are produced: bytes_of(i) is called for i = 0, 1, ... in order and its result must stay
+// valid until the next call. The header is reserved for the size bounds and rewritten at
+// the end with the real sizes (padded with spaces), so the file streams out in one pass
+// with bounded memory. Fsyncs; throws cairn::Error naming the path like write_safetensors.
+WriteSummary write_safetensors_streamed(const std::string& path, const std::vector<StreamedTensor>& tensors,
+                                        const std::map<std::string, std::string>& metadata,
+                                        const std::function<const std::string&(size_t)>& bytes_of);
+
 struct TensorEntry {
   std::string name;
   std::string dtype;

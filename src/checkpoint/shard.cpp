@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <cstring>
@@ -10,11 +11,13 @@
 #include <future>
 #include <set>
 
+#include "checkpoint/codec.h"
 #include "checkpoint/file_io.h"
 #include "checkpoint/layout.h"
 #include "checkpoint/logical_hash.h"
 #include "checkpoint/safetensors.h"
 #include "core/error.h"
+#include "core/parallel.h"
 
 namespace cairn::ckpt {
 namespace {
@@ -41,6 +44,83 @@ void validate_slices(const Layout& layout, const std::vector<OwnedSlice>& slices
   }
 }
 
+// Chunks encoded per batch, in parallel; the next batch encodes while this one is written.
+constexpr size_t kEncodeBatch = 16;
+
+// The compressed form of a shard: each owned slice cut on the kCodecChunkFloats grid of its
+// buffer, every chunk a U8 piece "<buffer>/zstd[<begin>:<end>]" (flat range), back to back.
+void write_encoded_pieces(const std::string& path, int rank, int world, const std::vector<OwnedSlice>& slices,
+                          ShardRecord* rec) {
+  struct Job {
+    const float* data;
+    int64_t n;
+  };
+  std::vector<Job> jobs;
+  std::vector<StreamedTensor> tensors;
+  json pieces_meta = json::array();
+  for (const OwnedSlice& s : slices) {
+    for (int64_t b = s.begin; b < s.end;) {
+      const int64_t e = std::min(s.end, (b / kCodecChunkFloats + 1) * kCodecChunkFloats);
+      PieceRecord p;
+      p.buffer = s.buffer;
+      p.begin = b;
+      p.end = e;
+      p.codec = kCodecShuffleZstd;
+      p.name = str(s.buffer, "/zstd[", b, ":", e, "]");
+      pieces_meta.push_back({{"name", p.name}, {"buffer", p.buffer}, {"begin", b}, {"end", e}, {"codec", p.codec}});
+      jobs.push_back({s.data + (b - s.begin), e - b});
+      tensors.push_back({p.name, encoded_bound(e - b)});
+      rec->pieces.push_back(std::move(p));
+      b = e;
+    }
+  }
+  const std::map<std::string, std::string> metadata = {
+      {"format", kShardFormat}, {"format_version", std::to_string(kFormatVersionEncoded)},
+      {"rank", std::to_string(rank)}, {"world_size", std::to_string(world)}, {"pieces", pieces_meta.dump()}};
+
+  // Two batches of encoded chunks: `cur` is being written, `next` being encoded.
+  std::vector<std::string> cur(kEncodeBatch), next(kEncodeBatch);
+  size_t cur_first = 0, cur_count = 0;
+  std::future<void> pending;
+  auto encode_batch = [&jobs](size_t first, std::vector<std::string>* out) {
+    const size_t count = std::min(kEncodeBatch, jobs.size() - first);
+    parallel_for(int64_t(count), [&](int64_t k) {
+      const Job& j = jobs[first + size_t(k)];
+      encode_shuffle_zstd(j.data, j.n, &(*out)[size_t(k)]);
+    });
+  };
+  auto start_next = [&](size_t first) {
+    if (first < jobs.size()) pending = std::async(std::launch::async, encode_batch, first, &next);
+  };
+  auto bytes_of = [&](size_t i) -> const std::string& {
+    if (i >= cur_first + cur_count) {  // move on to the next batch
+      if (pending.valid()) {
+        pending.get();
+      } else {
+        encode_batch(i, &next);
+      }
+      std::swap(cur, next);
+      cur_first = i;
+      cur_count = std::min(kEncodeBatch, jobs.size() - i);
+      start_next(i + cur_count);
+    }
+    return cur[i - cur_first];
+  };
+  WriteSummary summary;
+  try {
+    summary = write_safetensors_streamed(path, tensors, metadata, bytes_of);
+  } catch (...) {
+    if (pending.valid()) pending.wait();
+    throw;
+  }
+  for (size_t i = 0; i < rec->pieces.size(); ++i) {
+    rec->pieces[i].offset = summary.tensors[i].file_offset;
+    rec->pieces[i].xxh3 = summary.tensors[i].xxh3;
+    rec->pieces[i].stored = summary.tensors[i].bytes;
+  }
+  rec->bytes = summary.file_bytes;
+}
+
 }  // namespace
 
 std::string shard_file_name(int rank, int world) {
@@ -50,8 +130,13 @@ std::string shard_file_name(int rank, int world) {
 }
 
 json piece_to_json(const PieceRecord& p) {
-  return {{"name", p.name}, {"buffer", p.buffer}, {"begin", p.begin}, {"end", p.end},
-          {"offset", p.offset}, {"xxh3", hex_u64(p.xxh3)}};
+  json j = {{"name", p.name}, {"buffer", p.buffer}, {"begin", p.begin}, {"end", p.end},
+            {"offset", p.offset}, {"xxh3", hex_u64(p.xxh3)}};
+  if (!p.codec.empty()) {
+    j["codec"] = p.codec;
+    j["stored"] = p.stored;
+  }
+  return j;
 }
 
 std::string ShardRecord::serialize() const {
@@ -85,6 +170,10 @@ ShardRecord ShardRecord::deserialize(const std::string& s) {
       PieceRecord pr{p.at("name").get<std::string>(), p.at("buffer").get<std::string>(),
                      p.at("begin").get<int64_t>(), p.at("end").get<int64_t>(), p.at("offset").get<int64_t>(), 0};
       CAIRN_CHECK(parse_hex_u64(p.at("xxh3").get<std::string>(), &pr.xxh3), "shard record: bad xxh3");
+      if (p.contains("codec")) {
+        pr.codec = p.at("codec").get<std::string>();
+        pr.stored = p.at("stored").get<int64_t>();
+      }
       r.pieces.push_back(std::move(pr));
     }
     size_t pos = nl + 1;
@@ -105,9 +194,11 @@ ShardRecord ShardRecord::deserialize(const std::string& s) {
 }
 
 ShardRecord write_shard(const std::string& tmp_dir, int rank, int world, const Layout& layout,
-                        const std::vector<OwnedSlice>& slices) {
+                        const std::vector<OwnedSlice>& slices, const ShardOptions& options) {
   auto t0 = std::chrono::steady_clock::now();
   CAIRN_CHECK(world >= 1 && 0 <= rank && rank < world, "write_shard: rank ", rank, " of world ", world);
+  CAIRN_CHECK(options.compress == "none" || options.compress == "zstd", "write_shard: unknown compression '",
+              options.compress, "' (none or zstd)");
   validate_layout(layout, "write_shard");
   validate_slices(layout, slices);
 
@@ -125,6 +216,21 @@ ShardRecord write_shard(const std::string& tmp_dir, int rank, int world, const L
       out.push_back({s.buffer, s.begin, s.end, chunk_digests(s.data, s.end - s.begin)});
     return out;
   });
+
+  if (options.compress == "zstd") {
+    try {
+      write_encoded_pieces(partial, rank, world, slices, &rec);
+      rename_path(partial, final_path);
+      fsync_dir(tmp_dir);
+    } catch (...) {
+      ::unlink(partial.c_str());  // give the space back; the vote will fail this save
+      digests.wait();
+      throw;
+    }
+    rec.digests = digests.get();
+    rec.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return rec;
+  }
 
   const std::vector<Segment> segments = layout_segments(layout);
   std::vector<TensorSource> sources;

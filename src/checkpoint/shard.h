@@ -10,6 +10,9 @@
 // twice; the safetensors `__metadata__` ("format", "format_version", "rank", "world_size",
 // and "pieces": a JSON list of {name, buffer, begin, end} flat ranges) and the manifest
 // say which flat range each piece covers, so a reader of any world size finds any element.
+// With ShardOptions::compress = "zstd" the pieces are instead U8 tensors
+// "<buffer>/zstd[<begin>:<end>]" on the kCodecChunkFloats grid of each buffer, encoded by
+// checkpoint/codec.h (format version 2; docs/checkpoint-format.md).
 #pragma once
 
 #include <cstdint>
@@ -18,6 +21,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "checkpoint/codec.h"
 #include "checkpoint/state.h"
 #include "core/hash.h"
 
@@ -28,15 +32,24 @@ inline constexpr const char* kShardFormat = "cairn-shard";
 std::string shard_file_name(int rank, int world);  // "rank_00001-of-00004.safetensors"
 
 // One piece of a shard: flat elements [begin, end) of `buffer`, stored at byte `offset` of
-// the file as end - begin little-endian floats.
+// the file as end - begin little-endian floats (codec empty: an F32 tensor), or encoded by
+// `codec` (checkpoint/codec.h) into `stored` bytes (a U8 tensor).
 struct PieceRecord {
   std::string name;
   std::string buffer;
   int64_t begin = 0;
   int64_t end = 0;
   int64_t offset = 0;
-  uint64_t xxh3 = 0;  // XXH3-64 of the piece's bytes
-  int64_t bytes() const { return int64_t(sizeof(float)) * (end - begin); }
+  uint64_t xxh3 = 0;  // XXH3-64 of the piece's bytes as stored in the file
+  std::string codec;  // "" (raw F32) or kCodecShuffleZstd
+  int64_t stored = 0;  // bytes in the file when codec is set
+  int64_t bytes() const { return codec.empty() ? int64_t(sizeof(float)) * (end - begin) : stored; }
+};
+
+// How a shard is written. compress: "none" or "zstd" (pieces on the kCodecChunkFloats grid,
+// each encoded with kCodecShuffleZstd).
+struct ShardOptions {
+  std::string compress = "none";
 };
 
 // SHA-256 of each chunk of this rank's range [begin, end) of one buffer (for the logical
@@ -64,13 +77,14 @@ struct ShardRecord {
   static ShardRecord deserialize(const std::string& s);  // throws cairn::Error
 };
 
-nlohmann::json piece_to_json(const PieceRecord& p);  // {name, buffer, begin, end, offset, xxh3}
+// {name, buffer, begin, end, offset, xxh3} plus {codec, stored} for an encoded piece.
+nlohmann::json piece_to_json(const PieceRecord& p);
 
 // Writes this rank's shard into tmp_dir: "<file>.partial", fsync, rename to "<file>",
 // fsync tmp_dir. Pure I/O on the caller's data (no collectives), safe to call from any
 // thread; computes the chunk digests in parallel with the write. Throws cairn::Error naming
 // the file and the OS reason on failure, after removing the partial file.
 ShardRecord write_shard(const std::string& tmp_dir, int rank, int world, const Layout& layout,
-                        const std::vector<OwnedSlice>& slices);
+                        const std::vector<OwnedSlice>& slices, const ShardOptions& options = {});
 
 }  // namespace cairn::ckpt

@@ -18,6 +18,9 @@
 namespace cairn::ckpt {
 
 inline constexpr int kFormatVersion = 1;
+// Version 2 adds encoded (compressed) pieces; a checkpoint without them is written as
+// version 1, byte for byte as before, so older readers still read it.
+inline constexpr int kFormatVersionEncoded = 2;
 
 // One tensor of the canonical layout: elements [offset, offset + numel) of each flat buffer.
 struct TensorInfo {

@@ -52,6 +52,15 @@ void inspect_checkpoint(const Checkpoint& ckpt, std::ostream& out) {
       << "shards        " << m.shards.size() << ", " << human_bytes(total_bytes) << " in all\n";
   for (const ManifestShard& s : m.shards)
     out << "  " << s.file << "  " << human_bytes(s.bytes) << "  " << s.pieces.size() << " pieces\n";
+  int64_t encoded = 0;
+  for (const ManifestShard& s : m.shards)
+    for (const PieceRecord& p : s.pieces) encoded += p.codec.empty() ? 0 : 1;
+  if (encoded > 0) {
+    const int64_t floats = int64_t(m.buffers.size()) * m.layout.total * int64_t(sizeof(float));
+    out << "compression   " << kCodecShuffleZstd << ", " << encoded << " pieces: " << human_bytes(floats)
+        << " of floats in " << human_bytes(total_bytes) << " (ratio " << std::setprecision(3)
+        << double(floats) / double(std::max<int64_t>(total_bytes, 1)) << ")\n";
+  }
   out << "tensors       " << m.layout.tensors.size() << "\n";
   for (const TensorInfo& t : m.layout.tensors) {
     out << "  " << t.name << "  " << shape_str(t.shape);

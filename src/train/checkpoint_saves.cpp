@@ -36,8 +36,12 @@ bool Trainer::flush_saves() {
   if (!saver_) return true;
   std::optional<ckpt::AsyncSaveResult> r = saver_->finish(comm_);
   if (!r) return true;
-  if (r->writer_wait_seconds > 0.001)
-    log_info("waited ", r->writer_wait_seconds, " s for the writer of checkpoint step ", r->step);
+  if (r->writer_wait_seconds > 0.001) {
+    char waited[96];
+    std::snprintf(waited, sizeof waited, "waited %.3f s for the writer of checkpoint step %lld",
+                  r->writer_wait_seconds, (long long)r->step);
+    log_info(waited);
+  }
   report_save(*r, true);
   return r->commit.ok;
 }
@@ -58,15 +62,20 @@ void Trainer::report_save(const ckpt::AsyncSaveResult& r, bool async) {
     return;
   }
   const double gb_per_s = c.write_seconds > 0 ? double(c.bytes) / c.write_seconds / 1e9 : 0.0;
-  char line[320];
+  // The compression ratio is the floats saved over the bytes on disk (headers included).
+  const double ratio = c.bytes > 0 ? double(c.logical_bytes) / double(c.bytes) : 0.0;
+  char line[400], packed[96] = "";
+  if (cfg_.checkpoint.compress != "none")
+    std::snprintf(packed, sizeof packed, " (%.1f MB of floats, ratio %.3f)", double(c.logical_bytes) / 1e6, ratio);
   std::snprintf(line, sizeof line,
-                "checkpoint step %lld (%s): %.1f MB written in %.3f s (%.2f GB/s), snapshot %.3f s, "
+                "checkpoint step %lld (%s): %.1f MB%s written in %.3f s (%.2f GB/s), snapshot %.3f s, "
                 "stall %.3f s, wall %.3f s; checkpointing so far %.2f%% of training time",
-                (long long)r.step, async ? "async" : "sync", double(c.bytes) / 1e6, c.write_seconds, gb_per_s,
-                r.snapshot_seconds, stall, r.wall_seconds, 100.0 * overhead);
+                (long long)r.step, async ? "async" : "sync", double(c.bytes) / 1e6, packed, c.write_seconds,
+                gb_per_s, r.snapshot_seconds, stall, r.wall_seconds, 100.0 * overhead);
   log_info(line, " -> ", c.dir);
   metrics_->event({{"event", "checkpoint"}, {"step", r.step}, {"mode", async ? "async" : "sync"},
-                   {"bytes", c.bytes}, {"seconds", r.wall_seconds}, {"stall_s", stall},
+                   {"bytes", c.bytes}, {"logical_bytes", c.logical_bytes}, {"ratio", ratio},
+                   {"seconds", r.wall_seconds}, {"stall_s", stall},
                    {"snapshot_s", r.snapshot_seconds}, {"write_s", c.write_seconds},
                    {"commit_s", r.commit_seconds}, {"gb_per_s", gb_per_s}, {"overhead", overhead},
                    {"logical_hash", c.logical_hash}});

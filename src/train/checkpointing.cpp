@@ -33,11 +33,11 @@ ckpt::Layout to_ckpt_layout(const gpt::ParamLayout& layout) {
   return out;
 }
 
-nlohmann::json model_json(const ModelConfig& m) {
 double now_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
+nlohmann::json model_json(const ModelConfig& m) {
   return {{"n_layer", m.n_layer}, {"n_head", m.n_head}, {"n_embd", m.n_embd},
           {"seq_len", m.seq_len}, {"vocab_size", m.vocab_size}, {"dropout", m.dropout}};
 }
@@ -88,15 +88,18 @@ bool Trainer::save(int64_t step, bool wait) {
   };
   ckpt::Retention retention{cfg_.checkpoint.keep_last, cfg_.checkpoint.keep_every};
   const ckpt::Layout layout = to_ckpt_layout(model_->layout());
+  const ckpt::ShardOptions options{cfg_.checkpoint.compress};
   if (saver_ && !wait) {
-    const std::string error = saver_->start(comm_, cfg_.run.dir, step, layout, slices, state_json(step), retention);
+    const std::string error =
+        saver_->start(comm_, cfg_.run.dir, step, layout, slices, state_json(step), retention, options);
     if (error.empty()) return pending_ok;  // reported when it commits
     log_warn("checkpoint at step ", step, " failed, earlier checkpoints are untouched: ", error);
     metrics_->event({{"event", "checkpoint_failed"}, {"step", step}, {"error", error}});
     ckpt_stall_s_ += now_seconds() - t0;
     return false;
   }
-  ckpt::SaveStats s = ckpt::save_checkpoint(comm_, cfg_.run.dir, step, layout, slices, state_json(step), retention);
+  ckpt::SaveStats s =
+      ckpt::save_checkpoint(comm_, cfg_.run.dir, step, layout, slices, state_json(step), retention, options);
   ckpt::AsyncSaveResult r;  // a synchronous save is all stall: the training thread waits
   r.step = step;
   r.commit.ok = s.ok;
@@ -104,6 +107,7 @@ bool Trainer::save(int64_t step, bool wait) {
   r.commit.dir = s.dir;
   r.commit.logical_hash = s.logical_hash;
   r.commit.bytes = s.bytes;
+  r.commit.logical_bytes = s.logical_bytes;
   r.commit.write_seconds = s.write_seconds;
   r.commit_seconds = s.seconds;
   r.wall_seconds = s.seconds;
