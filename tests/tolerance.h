@@ -44,6 +44,25 @@ template <typename A, typename B>
                                        << ";" << first << " worst error " << worst << " at " << worst_i;
 }
 
+// ‖got - want‖₂ / ‖want‖₂ (0 when both are zero; infinite if got has a non-finite value).
+// A whole-tensor measure for comparing two fp32 implementations (CUDA vs CPU), where single
+// near-zero elements make element-wise relative bounds noisy.
+template <typename A, typename B>
+double relative_l2_error(const A* got, const B* want, int64_t n) {
+  double num = 0, den = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const double g = double(got[i]), w = double(want[i]);
+    if (!std::isfinite(g)) return INFINITY;
+    num += (g - w) * (g - w);
+    den += w * w;
+  }
+  return den == 0 ? std::sqrt(num) : std::sqrt(num / den);
+}
+
+// Relative L2 thresholds, fp32 implementation vs fp32 implementation.
+inline constexpr double kFp32RelL2Forward = 1e-5;
+inline constexpr double kFp32RelL2Backward = 1e-4;
+
 #define EXPECT_ALL_CLOSE(got, want, n, tol) EXPECT_TRUE(::cairn::test::all_close(got, want, n, tol, #got))
 
 }  // namespace cairn::test

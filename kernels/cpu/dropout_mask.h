@@ -6,27 +6,30 @@
 //                                                      drop.micro_batch, drop.step)
 // and is kept iff uniform_from_u32(word) >= drop.p. Kept values are scaled by 1/(1-p).
 // One Philox call therefore serves four consecutive elements (a "group").
+// dropout_group_words, dropout_keep and dropout_scale are host+device: kernels/cuda/dropout.cu
+// calls these same functions, so the CUDA masks equal the CPU masks bit for bit.
 #pragma once
 
 #include <cstdint>
 
+#include "core/host_device.h"
 #include "core/philox.h"
 #include "kernels/kernels.h"
 
 namespace cairn::cpu {
 
 // The four random words of group g = e >> 2.
-inline Philox4x32 dropout_group_words(const DropoutSite& drop, int64_t group) {
+CAIRN_HOST_DEVICE inline Philox4x32 dropout_group_words(const DropoutSite& drop, int64_t group) {
   return PhiloxStream{drop.seed, RngPurpose::kDropout}.draw(uint32_t(group), drop.site,
                                                             drop.micro_batch, drop.step);
 }
 
-inline bool dropout_keep(const DropoutSite& drop, int64_t e) {
+CAIRN_HOST_DEVICE inline bool dropout_keep(const DropoutSite& drop, int64_t e) {
   return uniform_from_u32(dropout_group_words(drop, e >> 2).v[e & 3]) >= drop.p;
 }
 
 // The inverted-dropout scale, computed the one way both directions use.
-inline float dropout_scale(const DropoutSite& drop) { return 1.0f / (1.0f - drop.p); }
+CAIRN_HOST_DEVICE inline float dropout_scale(const DropoutSite& drop) { return 1.0f / (1.0f - drop.p); }
 
 // factor[i] = keep(begin + i) ? scale : 0 for i in [0, n): the multiplier of element begin+i.
 // Draws each Philox group once.

@@ -7,6 +7,8 @@
 //   res2 [L,N,C] = x + drop(attproj)        res3 [L,N,C] = res2 + drop(fcproj)
 //   fch, fch_gelu [L,N,4C]  fcproj [L,N,C]
 //   lnf [N,C], lnf_stats [2N], logits [N,Vp] (overwritten by dlogits in backward), losses [N]
+// Every kernel goes through the KernelOps table (ops_), so this one file is the model on the
+// CPU and on the GPU; only the per-row losses come back to the host to be summed (double).
 #include "models/gpt/gpt.h"
 
 #include <algorithm>
@@ -16,38 +18,38 @@
 
 namespace cairn::gpt {
 
-namespace {
-void zero(std::vector<float>& v) { std::memset(v.data(), 0, sizeof(float) * v.size()); }
-}  // namespace
-
-GPT::GPT(const GPTConfig& cfg, int B, int T) : cfg_(cfg), layout_(build_layout(cfg)), B_(B), T_(T) {
+GPT::GPT(const GPTConfig& cfg, int B, int T, const KernelOps& ops)
+    : cfg_(cfg), layout_(build_layout(cfg)), ops_(&ops), B_(B), T_(T) {
   CAIRN_CHECK(T >= 1 && T <= cfg.seq_len, "[gpt] sequence length ", T, " outside [1, ", cfg.seq_len, "]");
   CAIRN_CHECK(cfg.n_embd % cfg.n_head == 0, "[gpt] n_embd ", cfg.n_embd, " not divisible by n_head ", cfg.n_head);
   const size_t L = cfg.n_layer, N = size_t(B) * T, C = cfg.n_embd, NH = cfg.n_head;
-  encoded_.resize(N * C);
-  ln1_.resize(L * N * C);
-  ln1_stats_.resize(L * 2 * N);
-  qkv_.resize(L * N * 3 * C);
-  att_.resize(L * B * NH * T * T);
-  atty_.resize(L * N * C);
-  attproj_.resize(L * N * C);
-  res2_.resize(L * N * C);
-  ln2_.resize(L * N * C);
-  ln2_stats_.resize(L * 2 * N);
-  fch_.resize(L * N * 4 * C);
-  fch_gelu_.resize(L * N * 4 * C);
-  fcproj_.resize(L * N * C);
-  res3_.resize(L * N * C);
-  lnf_.resize(N * C);
-  lnf_stats_.resize(2 * N);
-  logits_.resize(N * size_t(cfg.padded_vocab()));
-  losses_.resize(N);
-  d_res_.resize(N * C);
-  d_a_.resize(N * C);
-  d_b_.resize(N * C);
-  d_qkv_.resize(N * 3 * C);
-  d_fch_.resize(2 * N * 4 * C);
-  drop_scratch_.resize(N * C);
+  encoded_ = DeviceBuffer<float>(ops, N * C);
+  ln1_ = DeviceBuffer<float>(ops, L * N * C);
+  ln1_stats_ = DeviceBuffer<float>(ops, L * 2 * N);
+  qkv_ = DeviceBuffer<float>(ops, L * N * 3 * C);
+  att_ = DeviceBuffer<float>(ops, L * B * NH * T * T);
+  atty_ = DeviceBuffer<float>(ops, L * N * C);
+  attproj_ = DeviceBuffer<float>(ops, L * N * C);
+  res2_ = DeviceBuffer<float>(ops, L * N * C);
+  ln2_ = DeviceBuffer<float>(ops, L * N * C);
+  ln2_stats_ = DeviceBuffer<float>(ops, L * 2 * N);
+  fch_ = DeviceBuffer<float>(ops, L * N * 4 * C);
+  fch_gelu_ = DeviceBuffer<float>(ops, L * N * 4 * C);
+  fcproj_ = DeviceBuffer<float>(ops, L * N * C);
+  res3_ = DeviceBuffer<float>(ops, L * N * C);
+  lnf_ = DeviceBuffer<float>(ops, N * C);
+  lnf_stats_ = DeviceBuffer<float>(ops, 2 * N);
+  logits_ = DeviceBuffer<float>(ops, N * size_t(cfg.padded_vocab()));
+  losses_ = DeviceBuffer<float>(ops, N);
+  d_res_ = DeviceBuffer<float>(ops, N * C);
+  d_a_ = DeviceBuffer<float>(ops, N * C);
+  d_b_ = DeviceBuffer<float>(ops, N * C);
+  d_qkv_ = DeviceBuffer<float>(ops, N * 3 * C);
+  d_fch_ = DeviceBuffer<float>(ops, 2 * N * 4 * C);
+  drop_scratch_ = DeviceBuffer<float>(ops, N * C);
+  tokens_ = DeviceBuffer<int32_t>(ops, N);
+  targets_ = DeviceBuffer<int32_t>(ops, N);
+  host_losses_.resize(N);
 
   auto at = [&](const std::string& name) { return layout_.find(name).offset; };
   wte_ = at("wte.weight");
@@ -80,15 +82,15 @@ double GPT::forward(const float* params, const int32_t* tokens, const int32_t* t
   const size_t NC = size_t(N) * C;
   for (int i = 0; i < N; ++i)
     CAIRN_CHECK(tokens[i] >= 0 && tokens[i] < V, "[gpt] token id ", tokens[i], " outside vocabulary of ", V);
-  tokens_ = tokens;
-  targets_ = targets;
+  tokens_.upload(tokens, N);
+  have_targets_ = targets != nullptr;
   drop_ = drop;
   const DropoutSite embd_drop = site(L, 0);
   if (embd_drop.p > 0) {
-    cpu::encoder_forward(drop_scratch_.data(), tokens, params + wte_, params + wpe_, B, T, C);
-    cpu::dropout_forward(encoded_.data(), drop_scratch_.data(), NC, embd_drop);
+    ops_->encoder_forward(drop_scratch_.data(), tokens_.data(), params + wte_, params + wpe_, B, T, C);
+    ops_->dropout_forward(encoded_.data(), drop_scratch_.data(), NC, embd_drop);
   } else {
-    cpu::encoder_forward(encoded_.data(), tokens, params + wte_, params + wpe_, B, T, C);
+    ops_->encoder_forward(encoded_.data(), tokens_.data(), params + wte_, params + wpe_, B, T, C);
   }
 
   for (int l = 0; l < L; ++l) {
@@ -108,56 +110,58 @@ double GPT::forward(const float* params, const int32_t* tokens, const int32_t* t
     float* fcproj = fcproj_.data() + l * NC;
     float* res3 = res3_.data() + l * NC;
 
-    cpu::layernorm_forward(ln1, ln1_stats, ln1_stats + N, x, params + w.ln_1_w, params + w.ln_1_b, N, C);
-    cpu::matmul_forward(qkv, ln1, params + w.c_attn_w, params + w.c_attn_b, N, C, 3 * C);
-    cpu::attention_forward(atty, att, qkv, B, T, C, NH, site(l, 0));
-    cpu::matmul_forward(attproj, atty, params + w.attn_proj_w, params + w.attn_proj_b, N, C, C);
+    ops_->layernorm_forward(ln1, ln1_stats, ln1_stats + N, x, params + w.ln_1_w, params + w.ln_1_b, N, C);
+    ops_->matmul_forward(qkv, ln1, params + w.c_attn_w, params + w.c_attn_b, N, C, 3 * C);
+    ops_->attention_forward(atty, att, qkv, B, T, C, NH, site(l, 0));
+    ops_->matmul_forward(attproj, atty, params + w.attn_proj_w, params + w.attn_proj_b, N, C, C);
     const DropoutSite d1 = site(l, 1);
     if (d1.p > 0) {
-      cpu::dropout_forward(drop_scratch_.data(), attproj, NC, d1);
-      cpu::residual_forward(res2, x, drop_scratch_.data(), NC);
+      ops_->dropout_forward(drop_scratch_.data(), attproj, NC, d1);
+      ops_->residual_forward(res2, x, drop_scratch_.data(), NC);
     } else {
-      cpu::residual_forward(res2, x, attproj, NC);
+      ops_->residual_forward(res2, x, attproj, NC);
     }
-    cpu::layernorm_forward(ln2, ln2_stats, ln2_stats + N, res2, params + w.ln_2_w, params + w.ln_2_b, N, C);
-    cpu::matmul_forward(fch, ln2, params + w.c_fc_w, params + w.c_fc_b, N, C, 4 * C);
-    cpu::gelu_forward(fch_gelu, fch, 4 * NC);
-    cpu::matmul_forward(fcproj, fch_gelu, params + w.mlp_proj_w, params + w.mlp_proj_b, N, 4 * C, C);
+    ops_->layernorm_forward(ln2, ln2_stats, ln2_stats + N, res2, params + w.ln_2_w, params + w.ln_2_b, N, C);
+    ops_->matmul_forward(fch, ln2, params + w.c_fc_w, params + w.c_fc_b, N, C, 4 * C);
+    ops_->gelu_forward(fch_gelu, fch, 4 * NC);
+    ops_->matmul_forward(fcproj, fch_gelu, params + w.mlp_proj_w, params + w.mlp_proj_b, N, 4 * C, C);
     const DropoutSite d2 = site(l, 2);
     if (d2.p > 0) {
-      cpu::dropout_forward(drop_scratch_.data(), fcproj, NC, d2);
-      cpu::residual_forward(res3, res2, drop_scratch_.data(), NC);
+      ops_->dropout_forward(drop_scratch_.data(), fcproj, NC, d2);
+      ops_->residual_forward(res3, res2, drop_scratch_.data(), NC);
     } else {
-      cpu::residual_forward(res3, res2, fcproj, NC);
+      ops_->residual_forward(res3, res2, fcproj, NC);
     }
   }
 
   const float* last = res3_.data() + (L - 1) * NC;
-  cpu::layernorm_forward(lnf_.data(), lnf_stats_.data(), lnf_stats_.data() + N, last, params + ln_f_w_,
+  ops_->layernorm_forward(lnf_.data(), lnf_stats_.data(), lnf_stats_.data() + N, last, params + ln_f_w_,
                          params + ln_f_b_, N, C);
-  cpu::matmul_nt_forward(logits_.data(), lnf_.data(), params + wte_, N, C, Vp);
+  ops_->matmul_nt_forward(logits_.data(), lnf_.data(), params + wte_, N, C, Vp);
   if (!targets) return 0.0;
   for (int i = 0; i < N; ++i)
     CAIRN_CHECK(targets[i] >= 0 && targets[i] < V, "[gpt] target id ", targets[i], " outside vocabulary of ", V);
-  cpu::crossentropy_forward_backward(losses_.data(), nullptr, logits_.data(), targets, N, V, Vp, 0.0f);
+  targets_.upload(targets, N);
+  ops_->crossentropy_forward_backward(losses_.data(), nullptr, logits_.data(), targets_.data(), N, V, Vp, 0.0f);
+  losses_.download(host_losses_.data(), N);
   double sum = 0;
-  for (int i = 0; i < N; ++i) sum += losses_[i];
+  for (int i = 0; i < N; ++i) sum += host_losses_[i];
   return sum / N;
 }
 
 void GPT::backward(const float* params, float* grads, float loss_scale) {
-  CAIRN_CHECK(targets_ != nullptr, "[gpt] backward() needs a forward() with targets");
+  CAIRN_CHECK(have_targets_, "[gpt] backward() needs a forward() with targets");
   const int B = B_, T = T_, C = cfg_.n_embd, NH = cfg_.n_head, V = cfg_.vocab_size, Vp = cfg_.padded_vocab();
   const int L = cfg_.n_layer, N = B * T;
   const size_t NC = size_t(N) * C;
 
   // Loss head: dlogits (in place of logits), tied LM head, final LayerNorm.
-  cpu::crossentropy_forward_backward(losses_.data(), logits_.data(), logits_.data(), targets_, N, V, Vp,
+  ops_->crossentropy_forward_backward(losses_.data(), logits_.data(), logits_.data(), targets_.data(), N, V, Vp,
                                      loss_scale / float(N));
-  zero(d_a_);
-  cpu::matmul_nt_backward(d_a_.data(), grads + wte_, logits_.data(), lnf_.data(), params + wte_, N, C, Vp);
-  zero(d_res_);
-  cpu::layernorm_backward(d_res_.data(), grads + ln_f_w_, grads + ln_f_b_, d_a_.data(), res3_.data() + (L - 1) * NC,
+  d_a_.zero();
+  ops_->matmul_nt_backward(d_a_.data(), grads + wte_, logits_.data(), lnf_.data(), params + wte_, N, C, Vp);
+  d_res_.zero();
+  ops_->layernorm_backward(d_res_.data(), grads + ln_f_w_, grads + ln_f_b_, d_a_.data(), res3_.data() + (L - 1) * NC,
                           params + ln_f_w_, lnf_stats_.data(), lnf_stats_.data() + N, N, C);
 
   // d_res_ carries the gradient of the residual stream down through the layers.
@@ -181,48 +185,64 @@ void GPT::backward(const float* params, float* grads, float loss_scale) {
     const float* d_fcproj = d_res_.data();
     const DropoutSite d2 = site(l, 2);
     if (d2.p > 0) {
-      zero(d_b_);
-      cpu::dropout_backward(d_b_.data(), d_res_.data(), NC, d2);
+      d_b_.zero();
+      ops_->dropout_backward(d_b_.data(), d_res_.data(), NC, d2);
       d_fcproj = d_b_.data();
     }
-    std::memset(d_fch_.data(), 0, sizeof(float) * d_fch_.size());
-    cpu::matmul_backward(d_gelu, grads + w.mlp_proj_w, grads + w.mlp_proj_b, d_fcproj, fch_gelu,
+    d_fch_.zero();
+    ops_->matmul_backward(d_gelu, grads + w.mlp_proj_w, grads + w.mlp_proj_b, d_fcproj, fch_gelu,
                          params + w.mlp_proj_w, N, 4 * C, C);
-    cpu::gelu_backward(d_fch, fch, d_gelu, 4 * NC);
-    zero(d_a_);
-    cpu::matmul_backward(d_a_.data(), grads + w.c_fc_w, grads + w.c_fc_b, d_fch, ln2,
+    ops_->gelu_backward(d_fch, fch, d_gelu, 4 * NC);
+    d_a_.zero();
+    ops_->matmul_backward(d_a_.data(), grads + w.c_fc_w, grads + w.c_fc_b, d_fch, ln2,
                          params + w.c_fc_w, N, C, 4 * C);
-    cpu::layernorm_backward(d_res_.data(), grads + w.ln_2_w, grads + w.ln_2_b, d_a_.data(), res2,
+    ops_->layernorm_backward(d_res_.data(), grads + w.ln_2_w, grads + w.ln_2_b, d_a_.data(), res2,
                             params + w.ln_2_w, ln2_stats, ln2_stats + N, N, C);
 
     // res2 = x + drop(attproj)
     const float* d_attproj = d_res_.data();
     const DropoutSite d1 = site(l, 1);
     if (d1.p > 0) {
-      zero(d_b_);
-      cpu::dropout_backward(d_b_.data(), d_res_.data(), NC, d1);
+      d_b_.zero();
+      ops_->dropout_backward(d_b_.data(), d_res_.data(), NC, d1);
       d_attproj = d_b_.data();
     }
-    zero(d_a_);
-    cpu::matmul_backward(d_a_.data(), grads + w.attn_proj_w, grads + w.attn_proj_b, d_attproj, atty,
+    d_a_.zero();
+    ops_->matmul_backward(d_a_.data(), grads + w.attn_proj_w, grads + w.attn_proj_b, d_attproj, atty,
                          params + w.attn_proj_w, N, C, C);
-    zero(d_qkv_);
-    cpu::attention_backward(d_qkv_.data(), d_a_.data(), qkv, att, B, T, C, NH, site(l, 0));
-    zero(d_a_);
-    cpu::matmul_backward(d_a_.data(), grads + w.c_attn_w, grads + w.c_attn_b, d_qkv_.data(), ln1,
+    d_qkv_.zero();
+    ops_->attention_backward(d_qkv_.data(), d_a_.data(), qkv, att, B, T, C, NH, site(l, 0));
+    d_a_.zero();
+    ops_->matmul_backward(d_a_.data(), grads + w.c_attn_w, grads + w.c_attn_b, d_qkv_.data(), ln1,
                          params + w.c_attn_w, N, C, 3 * C);
-    cpu::layernorm_backward(d_res_.data(), grads + w.ln_1_w, grads + w.ln_1_b, d_a_.data(), x,
+    ops_->layernorm_backward(d_res_.data(), grads + w.ln_1_w, grads + w.ln_1_b, d_a_.data(), x,
                             params + w.ln_1_w, ln1_stats, ln1_stats + N, N, C);
   }
 
   const float* d_embed = d_res_.data();
   const DropoutSite embd_drop = site(L, 0);
   if (embd_drop.p > 0) {
-    zero(d_b_);
-    cpu::dropout_backward(d_b_.data(), d_res_.data(), NC, embd_drop);
+    d_b_.zero();
+    ops_->dropout_backward(d_b_.data(), d_res_.data(), NC, embd_drop);
     d_embed = d_b_.data();
   }
-  cpu::encoder_backward(grads + wte_, grads + wpe_, d_embed, tokens_, B, T, C);
+  ops_->encoder_backward(grads + wte_, grads + wpe_, d_embed, tokens_.data(), B, T, C);
+}
+
+const float* GPT::logits() {
+  host_logits_.resize(logits_.size());
+  logits_.download(host_logits_.data(), logits_.size());
+  return host_logits_.data();
+}
+
+size_t GPT::activation_bytes() const {
+  size_t total = 0;
+  for (const DeviceBuffer<float>* b :
+       {&encoded_, &ln1_, &ln1_stats_, &qkv_, &att_, &atty_, &attproj_, &res2_, &ln2_, &ln2_stats_, &fch_,
+        &fch_gelu_, &fcproj_, &res3_, &lnf_, &lnf_stats_, &logits_, &losses_, &d_res_, &d_a_, &d_b_, &d_qkv_,
+        &d_fch_, &drop_scratch_})
+    total += b->bytes();
+  return total + tokens_.bytes() + targets_.bytes();
 }
 
 }  // namespace cairn::gpt

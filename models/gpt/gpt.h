@@ -13,6 +13,9 @@
 //
 // GPT owns the activation buffers for one micro-batch of B sequences and computes
 // forward (loss) and backward (gradient ADDED into a flat gradient buffer) through kernels/.
+// It runs on the device of the KernelOps it is given (kernels/ops.h): cpu_ops() by default,
+// cuda_ops() for run.device = cuda. Activations live on that device, and the parameter and
+// gradient buffers passed to forward/backward must too; tokens and targets are host arrays.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +23,7 @@
 #include <vector>
 
 #include "kernels/kernels.h"
+#include "kernels/ops.h"
 
 namespace cairn::gpt {
 
@@ -67,8 +71,9 @@ struct DropoutContext {
 
 class GPT {
  public:
-  // Allocates activations for micro-batches of up to B sequences of T <= cfg.seq_len tokens.
-  GPT(const GPTConfig& cfg, int B, int T);
+  // Allocates activations (on ops' device) for micro-batches of B sequences of
+  // T <= cfg.seq_len tokens.
+  GPT(const GPTConfig& cfg, int B, int T, const KernelOps& ops = cpu_ops());
 
   const GPTConfig& config() const { return cfg_; }
   const ParamLayout& layout() const { return layout_; }
@@ -81,8 +86,11 @@ class GPT {
   // targets, with the same dropout context.
   void backward(const float* params, float* grads, float loss_scale);
 
-  // Logits [B, T, Vp] of the last forward().
-  const float* logits() const { return logits_.data(); }
+  // Logits [B, T, Vp] of the last forward(), in host memory (copied from the device if needed).
+  const float* logits();
+  const KernelOps& ops() const { return *ops_; }
+  // Bytes of activation memory held on the device.
+  size_t activation_bytes() const;
   int B() const { return B_; }
   int T() const { return T_; }
 
@@ -99,15 +107,18 @@ class GPT {
 
   GPTConfig cfg_;
   ParamLayout layout_;
+  const KernelOps* ops_;
   int B_, T_;
-  const int32_t* tokens_ = nullptr;
-  const int32_t* targets_ = nullptr;
+  bool have_targets_ = false;
   DropoutContext drop_;
+  // Inputs of the last forward, copied to the device: tokens [N], targets [N].
+  DeviceBuffer<int32_t> tokens_, targets_;
   // Forward activations (see gpt.cpp for shapes), one block per layer where needed.
-  std::vector<float> encoded_, ln1_, ln1_stats_, qkv_, att_, atty_, attproj_, res2_, ln2_,
+  DeviceBuffer<float> encoded_, ln1_, ln1_stats_, qkv_, att_, atty_, attproj_, res2_, ln2_,
       ln2_stats_, fch_, fch_gelu_, fcproj_, res3_, lnf_, lnf_stats_, logits_, losses_;
   // Backward scratch: gradients of activations, reused across layers.
-  std::vector<float> d_res_, d_a_, d_b_, d_qkv_, d_fch_, drop_scratch_;
+  DeviceBuffer<float> d_res_, d_a_, d_b_, d_qkv_, d_fch_, drop_scratch_;
+  std::vector<float> host_losses_, host_logits_;
 };
 
 }  // namespace cairn::gpt

@@ -11,6 +11,9 @@ clipping and the optimizer update.
 
 Usage: torch_gpt2.py --config configs/gpt2-124m.toml [--seq-len T] [--micro-batch M]
          [--grad-accum G] [--steps N] [--threads K] [--data data/demo/train_000000.bin]
+         [--device cpu|cuda]
+--device cuda is the GPU baseline of scripts/gpu_check.sh: fp32 with TF32 off (cairn's default,
+run.tf32 = false), steps timed after a device synchronize.
 Prints one JSON line: {"ms": [...per step...], "median_ms", "tokens_per_step", "max_rss_mb", ...}
 """
 import argparse
@@ -63,7 +66,7 @@ class GPT(nn.Module):
             self.wte.weight[V:].zero_()
 
     def forward(self, idx, targets):
-        x = self.wte(idx) + self.wpe(torch.arange(idx.shape[1]))
+        x = self.wte(idx) + self.wpe(torch.arange(idx.shape[1], device=idx.device))
         for block in self.h:
             x = block(x)
         logits = self.ln_f(x) @ self.wte.weight.T  # tied head, [B, T, Vp]
@@ -79,6 +82,7 @@ def main():
     ap.add_argument("--steps", type=int, default=6)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--data", default="data/demo/train_000000.bin")
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     a = ap.parse_args()
     cfg = tomllib.load(open(a.config, "rb"))
     m, t = cfg["model"], cfg["train"]
@@ -88,7 +92,12 @@ def main():
     torch.set_num_threads(a.threads)
     torch.manual_seed(t["seed"])
 
-    model = GPT(m["n_layer"], m["n_head"], m["n_embd"], T, m["vocab_size"])
+    cuda = a.device == "cuda"
+    if cuda:
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+    sync = torch.cuda.synchronize if cuda else (lambda: None)
+    model = GPT(m["n_layer"], m["n_head"], m["n_embd"], T, m["vocab_size"]).to(a.device)
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": t.get("weight_decay", 0.1)},
@@ -99,23 +108,25 @@ def main():
     n_windows = (len(tokens) - 1) // T
     ms, losses, w = [], [], 0
     for step in range(a.steps):
+        sync()
         t0 = time.perf_counter()
         opt.zero_grad(set_to_none=True)
         for _ in range(G):
             rows = [tokens[(w + j) % n_windows * T:][: T + 1] for j in range(mb)]
             w += mb
-            batch = torch.from_numpy(np.stack(rows))
+            batch = torch.from_numpy(np.stack(rows)).to(a.device)
             loss = model(batch[:, :-1], batch[:, 1:]) / G
             loss.backward()
             losses.append(loss.item() * G)
         torch.nn.utils.clip_grad_norm_(model.parameters(), t.get("grad_clip", 1.0))
         opt.step()
+        sync()
         ms.append((time.perf_counter() - t0) * 1000)
     steady = sorted(ms[1:]) or ms
     median = steady[len(steady) // 2] if len(steady) % 2 else sum(steady[len(steady) // 2 - 1: len(steady) // 2 + 1]) / 2
     print(json.dumps({"ms": ms, "median_ms": median, "tokens_per_step": G * mb * T, "threads": a.threads,
                       "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                      "first_loss": losses[0], "torch": torch.__version__}))
+                      "first_loss": losses[0], "torch": torch.__version__, "device": a.device}))
 
 
 if __name__ == "__main__":

@@ -9,6 +9,11 @@
 //      index.
 // The result on rank j is bit-for-bit the slice j of the tree sum over all G gradients,
 // whatever W is. All-reduce is never used: its summation order is unspecified.
+//
+// One algorithm for every device and transport: the adds and copies go through a KernelOps
+// (cpu_ops() for host buffers, cuda_ops() for device buffers), the data movement through a
+// Comm (MPI or local for host buffers, NCCL for device buffers). Tested on the CPU; the CUDA
+// path differs only in the table and the transport.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +22,7 @@
 
 #include "comm/comm.h"
 #include "core/sharding.h"
+#include "kernels/ops.h"
 
 namespace cairn {
 
@@ -35,13 +41,19 @@ int tree_levels(int count);
 
 // Computes the canonical tree sum of `count` leaves [lo, lo+count) into levels[0], evaluating
 // leaves in order: leaf(k, out) must *overwrite* out (n floats) with leaf k's value.
-// `levels` holds tree_levels(count) buffers of n floats each.
+// `levels` holds tree_levels(count) buffers of n floats each, on the device of `ops`.
 void tree_accumulate(int lo, int count, const std::vector<float*>& levels, int64_t n,
-                     const std::function<void(int k, float* out)>& leaf);
+                     const std::function<void(int k, float* out)>& leaf,
+                     const KernelOps& ops = cpu_ops());
 
 // Reduce-scatter of a full-length block sum (total floats) so that this rank ends with its
 // owned slice (owned_range(total, rank, W)) of the canonical sum over ranks, in `owned_out`.
-// `scratch` is resized to W * owned floats.
+// Buffers live on the device of `ops` (and of the comm's transport); `scratch` holds
+// reduce_scatter_scratch_floats(total, W) floats.
+void reduce_scatter_canonical(Comm& comm, const KernelOps& ops, const float* block_sum, int64_t total,
+                              float* owned_out, float* scratch);
+int64_t reduce_scatter_scratch_floats(int64_t total, int world);
+// Host buffers: the same with cpu_ops(), `scratch` resized as needed.
 void reduce_scatter_canonical(Comm& comm, const float* block_sum, int64_t total,
                               float* owned_out, std::vector<float>& scratch);
 

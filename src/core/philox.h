@@ -3,11 +3,14 @@
 // A draw is a pure function of (key, counter): no hidden state, so any rank or thread can
 // produce the numbers for any (step, micro-batch, layer, element) and get the same bits.
 // cairn keys a stream by (seed, purpose) and builds the 128-bit counter from the
-// coordinates of the value being drawn.
+// coordinates of the value being drawn. The draw functions are host+device (CAIRN_HOST_DEVICE):
+// the CUDA dropout kernels use this very code.
 #pragma once
 
 #include <cmath>
 #include <cstdint>
+
+#include "core/host_device.h"
 
 namespace cairn {
 
@@ -18,7 +21,7 @@ struct Philox4x32 {
 // Purposes keep independent streams apart even under the same seed.
 enum class RngPurpose : uint32_t { kInit = 1, kDropout = 2, kShuffle = 3, kSample = 4 };
 
-inline Philox4x32 philox4x32_10(Philox4x32 counter, uint32_t key0, uint32_t key1) {
+CAIRN_HOST_DEVICE inline Philox4x32 philox4x32_10(Philox4x32 counter, uint32_t key0, uint32_t key1) {
   constexpr uint32_t kM0 = 0xD2511F53u, kM1 = 0xCD9E8D57u;
   constexpr uint32_t kW0 = 0x9E3779B9u, kW1 = 0xBB67AE85u;
   uint32_t c0 = counter.v[0], c1 = counter.v[1], c2 = counter.v[2], c3 = counter.v[3];
@@ -42,7 +45,7 @@ struct PhiloxStream {
   uint64_t seed;
   RngPurpose purpose;
 
-  Philox4x32 draw(uint32_t a, uint32_t b, uint32_t c, uint32_t d) const {
+  CAIRN_HOST_DEVICE Philox4x32 draw(uint32_t a, uint32_t b, uint32_t c, uint32_t d) const {
     uint32_t k0 = uint32_t(seed) ^ (uint32_t(purpose) * 0x85EBCA6Bu);
     uint32_t k1 = uint32_t(seed >> 32) ^ (uint32_t(purpose) * 0xC2B2AE35u);
     return philox4x32_10({{a, b, c, d}}, k0, k1);
@@ -50,7 +53,7 @@ struct PhiloxStream {
 };
 
 // Uniform float in [0, 1) from the top 24 bits of a word (exactly representable).
-inline float uniform_from_u32(uint32_t x) { return float(x >> 8) * (1.0f / 16777216.0f); }
+CAIRN_HOST_DEVICE inline float uniform_from_u32(uint32_t x) { return float(x >> 8) * (1.0f / 16777216.0f); }
 
 // Standard normal via Box-Muller from two words. Computed in double so the result does not
 // depend on float contraction choices; rounded once to float.

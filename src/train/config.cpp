@@ -82,6 +82,7 @@ const std::vector<Key>& keys() {
   static const std::vector<Key> all = {
       CAIRN_KEY_STRING(run, dir, true, "run directory: config.toml, metrics.jsonl, checkpoints/"),
       CAIRN_KEY_STRING(run, device, false, "cpu or cuda"),
+      CAIRN_KEY_BOOL(run, tf32, false, "cuda: let matmuls use TF32 tensor cores (faster, ~1e-3 relative error); off keeps full fp32"),
       CAIRN_KEY_INT(run, threads, false, "threads per rank; 0 = OMP_NUM_THREADS if set, else the node's cores divided among its ranks"),
       CAIRN_KEY_INT(run, log_every, false, "print a log line every N steps"),
       CAIRN_KEY_BOOL(run, rank_logs, false, "every rank also writes run.dir/logs/rank_R.log"),

@@ -16,6 +16,7 @@ namespace cairn {
 struct RunConfig {
   std::string dir;            // run directory: logs, metrics, checkpoints
   std::string device = "cpu"; // cpu | cuda
+  bool tf32 = false;          // cuda: matmuls may use TF32 tensor cores (faster, less precise)
   int threads = 0;            // threads per rank; 0 = OMP_NUM_THREADS or all cores
   int log_every = 1;          // steps between log lines
   bool rank_logs = false;     // every rank also writes run.dir/logs/rank_R.log

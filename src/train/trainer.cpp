@@ -119,7 +119,7 @@ void Trainer::setup() {
   for (int i = 0; i < tree_levels(block); ++i) levels_.emplace_back(*ops_, size_t(layout.total));
   if (ops_ != &cpu_ops()) {
     device_params_ = DeviceBuffer<float>(*ops_, size_t(layout.total));
-    host_block_sum_.assign(layout.total, 0.0f);
+    host_block_sum_ = HostBuffer<float>(*ops_, size_t(layout.total));
     log_info("device: ", ops_->describe(), " | activations ", model_->activation_bytes() / 1048576.0, " MiB");
   }
   const Range owned = owned_range(layout.total, rank_, W_);

@@ -92,7 +92,7 @@ class Trainer {
   std::vector<float> params_;               // full flat buffer, identical on every rank
   std::vector<DeviceBuffer<float>> levels_; // gradient tree buffers (full length, on ops_'s device)
   DeviceBuffer<float> device_params_;       // cuda: the device copy of params_
-  std::vector<float> host_block_sum_;       // cuda: levels_[0] downloaded for the reduce-scatter
+  HostBuffer<float> host_block_sum_;        // cuda: levels_[0] downloaded (pinned) for the reduce-scatter
   std::vector<float> grads_owned_, scratch_;
   std::unique_ptr<optim::AdamW> optimizer_;
 

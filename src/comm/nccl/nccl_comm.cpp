@@ -15,19 +15,7 @@
 
 #include "comm/nccl/nccl_comm.h"
 #include "core/error.h"
-
-#define CUDA_CHECK(call)                                                                         \
-  do {                                                                                           \
-    cudaError_t e_ = (call);                                                                     \
-    if (e_ != cudaSuccess) throw ::cairn::Error(::cairn::str(#call, " failed: ", cudaGetErrorString(e_)), \
-                                                CAIRN_WHERE_(#call));                            \
-  } while (0)
-#define NCCL_CHECK(call)                                                                         \
-  do {                                                                                           \
-    ncclResult_t r_ = (call);                                                                    \
-    if (r_ != ncclSuccess) throw ::cairn::Error(::cairn::str(#call, " failed: ", ncclGetErrorString(r_)), \
-                                                CAIRN_WHERE_(#call));                            \
-  } while (0)
+#include "kernels/cuda/cuda_check.h"  // CUDA_CHECK, NCCL_CHECK
 
 namespace cairn {
 namespace {

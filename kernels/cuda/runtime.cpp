@@ -1,0 +1,196 @@
+// kernels/cuda/runtime.cpp — the CUDA side of kernels/ops.h: device memory, the cuBLAS
+// handle and its settings, scratch memory, and the cuda_ops() table over cairn::cuda.
+//
+// Memory: cudaMalloc'd once per buffer (no caching allocator), zero-filled; the running total
+// is reported by describe() so a run can print what it holds on the GPU at start.
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <unordered_map>
+
+#include "kernels/cuda/context.h"
+#include "kernels/cuda/kernels_cuda.h"
+#include "kernels/ops.h"
+
+namespace cairn {
+namespace cuda {
+namespace {
+
+constexpr size_t kCublasWorkspaceBytes = size_t(32) << 20;
+
+struct Runtime {
+  std::mutex mu;
+  cublasHandle_t handle = nullptr;
+  void* workspace = nullptr;
+  bool tf32 = false;
+  void* scratch[kScratchSlots] = {};
+  size_t scratch_bytes[kScratchSlots] = {};
+  std::unordered_map<void*, size_t> sizes;  // live allocations, for the memory report
+  size_t allocated = 0;
+};
+
+Runtime& rt() {
+  static Runtime r;
+  return r;
+}
+
+void apply_math_mode(cublasHandle_t h, bool tf32) {
+  CUBLAS_CHECK(cublasSetMathMode(h, tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
+}
+
+}  // namespace
+
+cublasHandle_t cublas() {
+  Runtime& r = rt();
+  std::lock_guard<std::mutex> lock(r.mu);
+  if (!r.handle) {
+    CUBLAS_CHECK(cublasCreate(&r.handle));
+    CUDA_CHECK(cudaMalloc(&r.workspace, kCublasWorkspaceBytes));
+    CUBLAS_CHECK(cublasSetWorkspace(r.handle, r.workspace, kCublasWorkspaceBytes));
+    CUBLAS_CHECK(cublasSetStream(r.handle, stream()));
+    CUBLAS_CHECK(cublasSetAtomicsMode(r.handle, CUBLAS_ATOMICS_NOT_ALLOWED));
+    apply_math_mode(r.handle, r.tf32);
+  }
+  return r.handle;
+}
+
+void set_tf32(bool enabled) {
+  Runtime& r = rt();
+  std::lock_guard<std::mutex> lock(r.mu);
+  r.tf32 = enabled;
+  if (r.handle) apply_math_mode(r.handle, enabled);
+}
+
+bool tf32_enabled() { return rt().tf32; }
+
+void* scratch(ScratchSlot slot, size_t bytes) {
+  Runtime& r = rt();
+  if (r.scratch_bytes[slot] < bytes) {
+    if (r.scratch[slot]) CUDA_CHECK(cudaFree(r.scratch[slot]));  // synchronizes the device
+    r.scratch[slot] = nullptr;
+    CUDA_CHECK(cudaMalloc(&r.scratch[slot], bytes));
+    r.scratch_bytes[slot] = bytes;
+  }
+  return r.scratch[slot];
+}
+
+namespace {
+
+void* device_alloc(size_t bytes) {
+  void* p = nullptr;
+  if (bytes == 0) return nullptr;
+  CUDA_CHECK(cudaMalloc(&p, bytes));
+  CUDA_CHECK(cudaMemsetAsync(p, 0, bytes, stream()));
+  Runtime& r = rt();
+  std::lock_guard<std::mutex> lock(r.mu);
+  r.sizes[p] = bytes;
+  r.allocated += bytes;
+  return p;
+}
+// Frees happen in destructors, which must not throw: errors are ignored here (a broken
+// context reports itself at the next checked call).
+void device_free(void* p) {
+  {
+    Runtime& r = rt();
+    std::lock_guard<std::mutex> lock(r.mu);
+    auto it = r.sizes.find(p);
+    if (it != r.sizes.end()) {
+      r.allocated -= it->second;
+      r.sizes.erase(it);
+    }
+  }
+  cudaFree(p);
+}
+void device_zero(void* p, size_t bytes) {
+  if (bytes) CUDA_CHECK(cudaMemsetAsync(p, 0, bytes, stream()));
+}
+void device_copy(void* dst, const void* src, size_t bytes) {
+  if (bytes && dst != src) CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, stream()));
+}
+void device_upload(void* dst, const void* host, size_t bytes) {
+  if (bytes) CUDA_CHECK(cudaMemcpy(dst, host, bytes, cudaMemcpyHostToDevice));
+}
+void device_download(void* host, const void* src, size_t bytes) {
+  if (bytes) CUDA_CHECK(cudaMemcpy(host, src, bytes, cudaMemcpyDeviceToHost));
+}
+void device_sync() { CUDA_CHECK(cudaStreamSynchronize(stream())); }
+void* pinned_alloc(size_t bytes) {
+  void* p = nullptr;
+  if (bytes == 0) return nullptr;
+  CUDA_CHECK(cudaMallocHost(&p, bytes));
+  std::memset(p, 0, bytes);
+  return p;
+}
+void pinned_free(void* p) { cudaFreeHost(p); }  // in destructors: must not throw
+
+std::string device_describe() {
+  int device = 0;
+  CUDA_CHECK(cudaGetDevice(&device));
+  cudaDeviceProp prop{};
+  CUDA_CHECK(cudaGetDeviceProperties(&prop, device));
+  size_t free_b = 0, total_b = 0;
+  CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
+  char line[512];
+  std::snprintf(line, sizeof line, "cuda:%d %s (sm_%d%d, %d SMs, %.1f GiB, %.1f GiB free), %.3f GiB allocated by cairn%s",
+                device, prop.name, prop.major, prop.minor, prop.multiProcessorCount, total_b / 1073741824.0,
+                free_b / 1073741824.0, rt().allocated / 1073741824.0, tf32_enabled() ? ", TF32 on" : "");
+  return line;
+}
+
+}  // namespace
+}  // namespace cuda
+
+bool cuda_is_available() { return cuda_unavailable_reason().empty(); }
+
+std::string cuda_unavailable_reason() {
+  int n = 0;
+  const cudaError_t e = cudaGetDeviceCount(&n);
+  if (e != cudaSuccess)
+    return str("no usable CUDA device (cudaGetDeviceCount: ", cudaGetErrorString(e),
+               "); this needs an NVIDIA GPU with a driver for CUDA 13");
+  if (n == 0) return "no CUDA device is visible";
+  return "";
+}
+
+// The first call binds this process to a GPU: with several ranks on a node, rank i of the
+// node takes device i mod (visible devices) (OMPI_COMM_WORLD_LOCAL_RANK, MPI_LOCALRANKID or
+// SLURM_LOCALID), so buffers are allocated on the right card from the start.
+void bind_device_once() {
+  static const bool bound = [] {
+    int n = 0;
+    CUDA_CHECK(cudaGetDeviceCount(&n));
+    int local = 0;
+    for (const char* var : {"OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID", "SLURM_LOCALID"})
+      if (const char* v = std::getenv(var)) {
+        local = std::atoi(v);
+        break;
+      }
+    CUDA_CHECK(cudaSetDevice(local % n));
+    return true;
+  }();
+  (void)bound;
+}
+
+const KernelOps& cuda_ops() {
+  const std::string why = cuda_unavailable_reason();
+  CAIRN_CHECK(why.empty(), "run.device = cuda: ", why);
+  bind_device_once();
+  static const KernelOps ops{
+      "cuda",
+      cuda::device_alloc, cuda::device_free, cuda::device_zero, cuda::device_copy, cuda::device_upload,
+      cuda::device_download, cuda::device_sync, cuda::pinned_alloc, cuda::pinned_free,
+      cuda::device_describe, cuda::set_tf32,
+      cuda::encoder_forward, cuda::encoder_backward,
+      cuda::layernorm_forward, cuda::layernorm_backward,
+      cuda::matmul_forward, cuda::matmul_backward, cuda::matmul_nt_forward, cuda::matmul_nt_backward,
+      cuda::attention_forward, cuda::attention_backward,
+      cuda::gelu_forward, cuda::gelu_backward,
+      cuda::residual_forward, cuda::dropout_forward, cuda::dropout_backward,
+      cuda::crossentropy_forward_backward,
+      cuda::adamw_update, cuda::sumsq_chunks, cuda::add_inplace,
+  };
+  return ops;
+}
+
+}  // namespace cairn

@@ -1,0 +1,153 @@
+// kernels/ops.h — the kernels and memory operations of one device, as a table.
+//
+// Model and runtime code (models/gpt, comm/reduce, the trainer) is written once against a
+// KernelOps and runs on whichever device the table belongs to:
+//   cpu_ops()   kernels/cpu (cairn::cpu), memory = host malloc/memcpy;
+//   cuda_ops()  kernels/cuda (cairn::cuda), memory = cudaMalloc/cudaMemcpy on the current
+//               device. Built without CUDA (kernels/cuda/no_cuda.cpp) it throws a clear error.
+// Each op field has exactly the type of the cairn::cpu function of the same name
+// (kernels.h), so a table cannot silently disagree with the op list. Pointers passed to a
+// table's functions live on that table's device; upload/download cross to and from host.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <utility>
+
+#include "kernels/kernels.h"
+
+namespace cairn {
+
+struct KernelOps {
+  const char* device;  // "cpu" or "cuda"
+
+  // ---- memory (bytes) ----
+  void* (*alloc)(size_t bytes);  // zero-filled
+  void (*free)(void* p);
+  void (*zero)(void* p, size_t bytes);
+  void (*copy)(void* dst, const void* src, size_t bytes);      // device to device
+  void (*upload)(void* dst, const void* host, size_t bytes);   // host to device
+  void (*download)(void* host, const void* src, size_t bytes); // device to host
+  void (*synchronize)();                                      // wait for queued work
+  // Host memory the device copies to and from fastest (pinned on cuda; plain on cpu), zeroed.
+  void* (*alloc_host)(size_t bytes);
+  void (*free_host)(void* p);
+
+  // ---- device settings ----
+  std::string (*describe)();         // one line for the start-up report
+  void (*set_tf32)(bool enabled);    // matmuls may use TF32 (run.tf32); CPU: no effect
+
+  // ---- the op list of kernels.h ----
+  decltype(&cpu::encoder_forward) encoder_forward;
+  decltype(&cpu::encoder_backward) encoder_backward;
+  decltype(&cpu::layernorm_forward) layernorm_forward;
+  decltype(&cpu::layernorm_backward) layernorm_backward;
+  decltype(&cpu::matmul_forward) matmul_forward;
+  decltype(&cpu::matmul_backward) matmul_backward;
+  decltype(&cpu::matmul_nt_forward) matmul_nt_forward;
+  decltype(&cpu::matmul_nt_backward) matmul_nt_backward;
+  decltype(&cpu::attention_forward) attention_forward;
+  decltype(&cpu::attention_backward) attention_backward;
+  decltype(&cpu::gelu_forward) gelu_forward;
+  decltype(&cpu::gelu_backward) gelu_backward;
+  decltype(&cpu::residual_forward) residual_forward;
+  decltype(&cpu::dropout_forward) dropout_forward;
+  decltype(&cpu::dropout_backward) dropout_backward;
+  decltype(&cpu::crossentropy_forward_backward) crossentropy_forward_backward;
+  decltype(&cpu::adamw_update) adamw_update;
+  decltype(&cpu::sumsq_chunks) sumsq_chunks;
+  decltype(&cpu::add_inplace) add_inplace;
+};
+
+const KernelOps& cpu_ops();
+
+// True when cairn was built with CUDA and at least one CUDA device is visible.
+bool cuda_is_available();
+// Why cuda_is_available() is false ("" when it is true), e.g. "built without CUDA".
+std::string cuda_unavailable_reason();
+// The CUDA table; throws cairn::Error naming the reason when CUDA is unavailable.
+const KernelOps& cuda_ops();
+// "cpu" -> cpu_ops(), "cuda" -> cuda_ops() (run.device).
+const KernelOps& ops_for_device(const std::string& device);
+
+// A typed buffer of n elements on a KernelOps' device, zero-filled, freed on destruction.
+template <typename T>
+class DeviceBuffer {
+ public:
+  DeviceBuffer() = default;
+  DeviceBuffer(const KernelOps& ops, size_t n) : ops_(&ops), n_(n) {
+    if (n) p_ = static_cast<T*>(ops.alloc(n * sizeof(T)));
+  }
+  ~DeviceBuffer() { reset(); }
+  DeviceBuffer(const DeviceBuffer&) = delete;
+  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+  DeviceBuffer(DeviceBuffer&& o) noexcept { swap(o); }
+  DeviceBuffer& operator=(DeviceBuffer&& o) noexcept {
+    if (this != &o) {
+      reset();
+      swap(o);
+    }
+    return *this;
+  }
+
+  T* data() { return p_; }
+  const T* data() const { return p_; }
+  size_t size() const { return n_; }
+  size_t bytes() const { return n_ * sizeof(T); }
+  void zero() {
+    if (n_) ops_->zero(p_, bytes());
+  }
+  void upload(const T* host, size_t n) { ops_->upload(p_, host, n * sizeof(T)); }
+  void download(T* host, size_t n) const { ops_->download(host, p_, n * sizeof(T)); }
+  void reset() {
+    if (p_) ops_->free(p_);
+    p_ = nullptr;
+    n_ = 0;
+  }
+
+ private:
+  void swap(DeviceBuffer& o) noexcept {
+    std::swap(ops_, o.ops_);
+    std::swap(p_, o.p_);
+    std::swap(n_, o.n_);
+  }
+  const KernelOps* ops_ = nullptr;
+  T* p_ = nullptr;
+  size_t n_ = 0;
+};
+
+// A typed host buffer from ops.alloc_host (page-locked for a GPU's transfers), zero-filled.
+template <typename T>
+class HostBuffer {
+ public:
+  HostBuffer() = default;
+  HostBuffer(const KernelOps& ops, size_t n) : ops_(&ops), n_(n) {
+    if (n) p_ = static_cast<T*>(ops.alloc_host(n * sizeof(T)));
+  }
+  ~HostBuffer() {
+    if (p_) ops_->free_host(p_);
+  }
+  HostBuffer(const HostBuffer&) = delete;
+  HostBuffer& operator=(const HostBuffer&) = delete;
+  HostBuffer(HostBuffer&& o) noexcept { swap(o); }
+  HostBuffer& operator=(HostBuffer&& o) noexcept {
+    swap(o);
+    return *this;
+  }
+  T* data() { return p_; }
+  const T* data() const { return p_; }
+  size_t size() const { return n_; }
+
+ private:
+  void swap(HostBuffer& o) noexcept {
+    std::swap(ops_, o.ops_);
+    std::swap(p_, o.p_);
+    std::swap(n_, o.n_);
+  }
+  const KernelOps* ops_ = nullptr;
+  T* p_ = nullptr;
+  size_t n_ = 0;
+};
+
+}  // namespace cairn

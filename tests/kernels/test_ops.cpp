@@ -1,0 +1,82 @@
+// tests/kernels/test_ops.cpp — the KernelOps tables (kernels/ops.h) on any machine: the CPU
+// table is exactly the cairn::cpu kernels over host memory, run.device dispatch, and a clear
+// error when CUDA is asked for but unavailable (built without CUDA, or no GPU).
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "core/error.h"
+#include "kernels/ops.h"
+
+namespace cairn {
+namespace {
+
+TEST(KernelOps, CpuTableIsTheCpuKernels) {
+  const KernelOps& ops = cpu_ops();
+  EXPECT_STREQ(ops.device, "cpu");
+  EXPECT_EQ(ops.encoder_forward, &cpu::encoder_forward);
+  EXPECT_EQ(ops.encoder_backward, &cpu::encoder_backward);
+  EXPECT_EQ(ops.layernorm_forward, &cpu::layernorm_forward);
+  EXPECT_EQ(ops.layernorm_backward, &cpu::layernorm_backward);
+  EXPECT_EQ(ops.matmul_forward, &cpu::matmul_forward);
+  EXPECT_EQ(ops.matmul_backward, &cpu::matmul_backward);
+  EXPECT_EQ(ops.matmul_nt_forward, &cpu::matmul_nt_forward);
+  EXPECT_EQ(ops.matmul_nt_backward, &cpu::matmul_nt_backward);
+  EXPECT_EQ(ops.attention_forward, &cpu::attention_forward);
+  EXPECT_EQ(ops.attention_backward, &cpu::attention_backward);
+  EXPECT_EQ(ops.gelu_forward, &cpu::gelu_forward);
+  EXPECT_EQ(ops.gelu_backward, &cpu::gelu_backward);
+  EXPECT_EQ(ops.residual_forward, &cpu::residual_forward);
+  EXPECT_EQ(ops.dropout_forward, &cpu::dropout_forward);
+  EXPECT_EQ(ops.dropout_backward, &cpu::dropout_backward);
+  EXPECT_EQ(ops.crossentropy_forward_backward, &cpu::crossentropy_forward_backward);
+  EXPECT_EQ(ops.adamw_update, &cpu::adamw_update);
+  EXPECT_EQ(ops.sumsq_chunks, &cpu::sumsq_chunks);
+  EXPECT_EQ(ops.add_inplace, &cpu::add_inplace);
+  EXPECT_EQ(&ops_for_device("cpu"), &ops);
+}
+
+TEST(KernelOps, DeviceBufferOnCpuIsZeroedHostMemory) {
+  DeviceBuffer<float> buf(cpu_ops(), 1000);
+  ASSERT_EQ(buf.size(), 1000u);
+  for (size_t i = 0; i < buf.size(); ++i) ASSERT_EQ(buf.data()[i], 0.0f);
+  std::vector<float> host(1000, 2.5f), back(1000);
+  buf.upload(host.data(), host.size());
+  buf.download(back.data(), back.size());
+  EXPECT_EQ(back, host);
+  buf.zero();
+  EXPECT_EQ(buf.data()[999], 0.0f);
+  DeviceBuffer<float> moved = std::move(buf);
+  EXPECT_EQ(moved.size(), 1000u);
+  EXPECT_EQ(buf.size(), 0u);
+}
+
+TEST(KernelOps, UnknownDeviceIsAnError) {
+  try {
+    ops_for_device("tpu");
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("run.device must be \"cpu\" or \"cuda\""), std::string::npos) << e.what();
+  }
+}
+
+// Without CUDA (no_cuda.cpp, or no GPU) asking for it names the reason; with a GPU the CUDA
+// table is returned.
+TEST(KernelOps, CudaIsAvailableOrSaysWhyNot) {
+  if (cuda_is_available()) {
+    EXPECT_TRUE(cuda_unavailable_reason().empty());
+    EXPECT_STREQ(ops_for_device("cuda").device, "cuda");
+    return;
+  }
+  const std::string why = cuda_unavailable_reason();
+  EXPECT_FALSE(why.empty());
+  try {
+    ops_for_device("cuda");
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("run.device = cuda: " + why), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace cairn
