@@ -4,7 +4,8 @@
 #   1. an uninterrupted 2-rank CPU run (the reference);
 #   2. the same run on 2 ranks, preempted midway with SIGTERM (exit 75 after a committed
 #      checkpoint), then resumed on 1 rank to the end;
-#   3. `cairn ckpt hash` of both final checkpoints: equal means bitwise-identical training.
+#   3. `cairn ckpt hash` of both final checkpoints: equal means bitwise-identical training;
+#      then a sample, and both loss curves in runs/demo-loss.png (scripts/plot_metrics.py).
 # Usage: scripts/demo.sh [CONFIG]      (installs dependencies and builds first)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,3 +56,11 @@ else
 fi
 say "a sample from the trained model"
 $CAIRN sample runs/demo-preempted --prompt "This License" --tokens 160
+
+# Both loss curves in one picture (README shows the copy in docs/demo-loss.png).
+PY=${CAIRN_PYTHON:-$HOME/.cache/cairn/venv/bin/python}
+if [ -x "$PY" ] && "$PY" -c "import matplotlib" 2>/dev/null; then
+  say "loss curves -> runs/demo-loss.png"
+  "$PY" scripts/plot_metrics.py runs/demo-reference runs/demo-preempted --out runs/demo-loss.png \
+    --title "demo: uninterrupted (2 ranks) vs preempted by SIGTERM and resumed (1 rank)"
+fi
