@@ -13,6 +13,7 @@
 #include "checkpoint/layout.h"
 #include "checkpoint/logical_hash.h"
 #include "core/error.h"
+#include "core/progress.h"
 
 namespace cairn::ckpt {
 namespace {
@@ -96,14 +97,18 @@ std::string recompute_logical_hash(const Checkpoint& ckpt) {
   std::vector<Sha256Digest> digests;
   digests.reserve(m.buffers.size() * size_t(total / kChunkFloats));
   std::vector<float> block(size_t(std::min(total, kBlockFloats)));
+  Progress progress("logical hash of " + ckpt.dir, int64_t(m.buffers.size()) * total * int64_t(sizeof(float)),
+                    Progress::kBytes);
   for (const std::string& b : m.buffers) {
     for (int64_t pos = 0; pos < total; pos += kBlockFloats) {
       const int64_t n = std::min(kBlockFloats, total - pos);
       read_flat_range(ckpt, b, pos, pos + n, block.data());
       std::vector<Sha256Digest> d = chunk_digests(block.data(), n);
       digests.insert(digests.end(), d.begin(), d.end());
+      progress.add(n * int64_t(sizeof(float)));
     }
   }
+  progress.done();
   return logical_hash(logical_part(m.state), m.layout, m.buffers, digests);
 }
 
@@ -166,14 +171,19 @@ bool diff_checkpoints(const Checkpoint& a, const Checkpoint& b, std::ostream& ou
 void export_params(const Checkpoint& ckpt, const std::string& out_path) {
   CAIRN_CHECK(ckpt.has_buffer("params"), ckpt.dir, ": checkpoint has no 'params' buffer to export");
   std::vector<TensorSource> sources;
+  int64_t total_bytes = 0;
+  for (const TensorInfo& t : ckpt.layout().tensors)
+    total_bytes += shape_numel(t.export_shape.empty() ? t.shape : t.export_shape) * int64_t(sizeof(float));
+  Progress progress("export " + ckpt.dir + " -> " + out_path, total_bytes, Progress::kBytes);
   for (const TensorInfo& t : ckpt.layout().tensors) {
     TensorSource s;
     s.name = t.name;
     s.shape = t.export_shape.empty() ? t.shape : t.export_shape;
     const int64_t offset = t.offset;
-    s.fill = [&ckpt, offset](int64_t byte_offset, int64_t bytes, void* dst) {
+    s.fill = [&ckpt, &progress, offset](int64_t byte_offset, int64_t bytes, void* dst) {
       const int64_t first = offset + byte_offset / int64_t(sizeof(float));
       read_flat_range(ckpt, "params", first, first + bytes / int64_t(sizeof(float)), static_cast<float*>(dst));
+      progress.add(bytes);
     };
     sources.push_back(std::move(s));
   }
@@ -181,10 +191,28 @@ void export_params(const Checkpoint& ckpt, const std::string& out_path) {
   try {
     write_safetensors(partial, sources, {{"format", "pt"}});
     rename_path(partial, out_path);
+    progress.done();
   } catch (...) {
     std::remove(partial.c_str());
     throw;
   }
+}
+
+void read_flat_range_progress(const Checkpoint& ckpt, const std::string& buffer, int64_t begin, int64_t end,
+                              float* out, Progress& progress) {
+  constexpr int64_t kReadFloats = int64_t(16) << 20;  // 64 MiB
+  auto read = [&](int64_t lo, int64_t hi) {
+    read_flat_range(ckpt, buffer, lo, hi, out + (lo - begin));
+    progress.add((hi - lo) * int64_t(sizeof(float)));
+  };
+  int64_t pos = begin;
+  for (const Checkpoint::PieceRef& p : ckpt.pieces.at(buffer)) {  // ascending
+    if (p.end > pos && p.end < end && p.end - pos >= kReadFloats) {
+      read(pos, p.end);
+      pos = p.end;
+    }
+  }
+  if (pos < end) read(pos, end);
 }
 
 }  // namespace cairn::ckpt

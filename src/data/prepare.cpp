@@ -13,6 +13,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "core/progress.h"
 #include "data/token_shard.h"
 
 namespace cairn::data {
@@ -23,7 +24,7 @@ namespace {
 // Reads the concatenation of the input files as one byte stream.
 class ConcatReader {
  public:
-  explicit ConcatReader(const std::vector<std::string>& paths) : paths_(paths) {}
+  ConcatReader(const std::vector<std::string>& paths, Progress* progress) : paths_(paths), progress_(progress) {}
   ~ConcatReader() {
     if (file_) std::fclose(file_);
   }
@@ -37,6 +38,7 @@ class ConcatReader {
       CAIRN_CHECK(!std::ferror(file_), paths_[next_ - 1], ": read failed (", std::strerror(errno), ")");
       out.insert(out.end(), buf, buf + got);
       n -= int64_t(got);
+      if (progress_) progress_->add(int64_t(got));
       if (got == 0) {  // end of this file
         std::fclose(file_);
         file_ = nullptr;
@@ -55,6 +57,7 @@ class ConcatReader {
   const std::vector<std::string>& paths_;
   size_t next_ = 0;
   std::FILE* file_ = nullptr;
+  Progress* progress_ = nullptr;  // bytes read so far, for `data prepare`'s progress line
 };
 
 std::string shard_name(const std::string& split, int index) {
@@ -116,9 +119,11 @@ PrepareStats prepare_text(const std::vector<std::string>& inputs, const std::str
   CAIRN_CHECK(!ec && fs::is_directory(out_dir), out_dir, ": cannot create output directory (",
               ec ? ec.message() : "a file is in the way", ")");
 
-  ConcatReader reader(inputs);
+  Progress progress("data prepare -> " + out_dir, stats.input_bytes, Progress::kBytes);
+  ConcatReader reader(inputs, &progress);
   stats.train_shards = write_split(reader, out_dir, "train", stats.train_tokens, shard_tokens);
   stats.val_shards = write_split(reader, out_dir, "val", stats.val_tokens, shard_tokens);
+  progress.done();
   return stats;
 }
 

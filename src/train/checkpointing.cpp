@@ -14,6 +14,7 @@
 #include "checkpoint/reader.h"
 #include "checkpoint/run_dir.h"
 #include "checkpoint/safetensors.h"
+#include "checkpoint/tools.h"
 #include "comm/gather.h"
 #include "comm/reduce.h"
 #include "core/log.h"
@@ -148,9 +149,11 @@ bool Trainer::resume() {
   check_resume_compatible(st, chosen);
 
   const Range owned = optimizer_->owned();
-  ckpt::read_flat_range(ck, "params", owned.begin, owned.end, params_.data() + owned.begin);
-  ckpt::read_flat_range(ck, "adam_m", owned.begin, owned.end, optimizer_->m().data());
-  ckpt::read_flat_range(ck, "adam_v", owned.begin, owned.end, optimizer_->v().data());
+  Progress loading("resume: reading " + chosen, 3 * owned.size() * int64_t(sizeof(float)), Progress::kBytes);
+  ckpt::read_flat_range_progress(ck, "params", owned.begin, owned.end, params_.data() + owned.begin, loading);
+  ckpt::read_flat_range_progress(ck, "adam_m", owned.begin, owned.end, optimizer_->m().data(), loading);
+  ckpt::read_flat_range_progress(ck, "adam_v", owned.begin, owned.end, optimizer_->v().data(), loading);
+  loading.done();
   allgather_owned(comm_, params_.data(), int64_t(params_.size()));
   step_ = ck.step();
   log_info("resumed from ", chosen, " at step ", step_, " (saved on ", ck.manifest.world_size, " rank(s), now ", W_, ")");

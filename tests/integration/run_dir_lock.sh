@@ -16,6 +16,7 @@ wait_for_step $launcher run 15
 ranks=$(job_ranks $launcher)
 [ -n "$ranks" ] || fail "job A ended before it could be frozen: $(tail -3 a.log)"
 kill -STOP $ranks
+sleep 1  # let a write system call that was already in flight (async saves) finish
 cp run/config.toml config.before; ls -lR run > tree.before
 OTHER=(--set run.log_every=7)  # a visibly different config: the refused jobs must not write theirs
 
