@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <filesystem>
 
 #include "checkpoint/file_io.h"
 #include "checkpoint/manifest.h"
@@ -21,7 +22,7 @@ using nlohmann::json;
 
 json result_to_json(const CommitResult& r) {
   return {{"ok", r.ok}, {"error", r.error}, {"dir", r.dir}, {"logical_hash", r.logical_hash},
-          {"bytes", r.bytes}, {"logical_bytes", r.logical_bytes}, {"write_seconds", r.write_seconds}, {"removed", r.removed}};
+          {"bytes", r.bytes}, {"logical_bytes", r.logical_bytes}, {"pieces", r.pieces}, {"referenced", r.referenced}, {"write_seconds", r.write_seconds}, {"removed", r.removed}};
 }
 
 CommitResult result_from_json(const std::string& s) {
@@ -33,6 +34,8 @@ CommitResult result_from_json(const std::string& s) {
   r.logical_hash = j.at("logical_hash").get<std::string>();
   r.bytes = j.at("bytes").get<int64_t>();
   r.logical_bytes = j.at("logical_bytes").get<int64_t>();
+  r.pieces = j.at("pieces").get<int64_t>();
+  r.referenced = j.at("referenced").get<int64_t>();
   r.write_seconds = j.at("write_seconds").get<double>();
   r.removed = j.at("removed").get<std::vector<std::string>>();
   return r;
@@ -79,6 +82,27 @@ std::string prepare_step_dir_collective(Comm& comm, const std::string& run_dir, 
   return error.empty() ? error : not_saved(step) + error;
 }
 
+std::shared_ptr<const PreviousPieces> previous_for_incremental(Comm& comm, const std::string& run_dir, int64_t step) {
+  std::string name;
+  if (comm.rank() == 0) {
+    // The newest committed checkpoint before `step` (never `step` itself: a save that
+    // replaces it must not refer to the directory it replaces).
+    for (const std::string& dir : list_checkpoints(run_dir)) {
+      const std::string n = std::filesystem::path(dir).filename().string();
+      if (parse_step_dir_name(n) < step) name = n;
+    }
+  }
+  name = broadcast_string(comm, name, 0);
+  if (name.empty()) return nullptr;
+  try {
+    return previous_pieces(Manifest::read(join_path(join_path(checkpoints_dir(run_dir), name), kManifestFile)), name);
+  } catch (const Error& e) {
+    log_warn("incremental checkpoint step ", step, ": cannot read ", name, " (", e.what(),
+             "); writing every piece");
+    return nullptr;
+  }
+}
+
 CommitResult commit_records(const std::string& run_dir, int64_t step, const Layout& layout,
                             const std::vector<ShardRecord>& records, const json& state,
                             const Retention& retention) {
@@ -100,6 +124,8 @@ CommitResult commit_records(const std::string& run_dir, int64_t step, const Layo
     }
     for (const ShardRecord& r : records) res.write_seconds = std::max(res.write_seconds, r.seconds);
     res.logical_bytes = int64_t(m.buffers.size()) * layout.total * int64_t(sizeof(float));
+    for (const ShardRecord& r : records)
+      for (const PieceRecord& p : r.pieces) ++res.pieces, res.referenced += p.ref.empty() ? 0 : 1;
     write_file_atomic(join_path(tmp, kManifestFile), m.to_json().dump(1) + "\n");
     fault_point("ckpt.manifest_written", step);
     res.logical_hash = m.logical_hash;
@@ -216,6 +242,8 @@ SaveStats save_checkpoint(Comm& comm, const std::string& run_dir, int64_t step, 
   stats.logical_hash = c.logical_hash;
   stats.bytes = c.bytes;
   stats.logical_bytes = c.logical_bytes;
+  stats.pieces = c.pieces;
+  stats.referenced = c.referenced;
   stats.write_seconds = c.write_seconds;
   stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   stats.gb_per_s = stats.seconds > 0 ? double(stats.bytes) / stats.seconds / 1e9 : 0;

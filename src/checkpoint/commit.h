@@ -36,6 +36,8 @@ struct CommitResult {
   std::string logical_hash;  // checkpoint/logical_hash.h
   int64_t bytes = 0;         // all shards together
   int64_t logical_bytes = 0; // the floats saved (buffers x total x 4): bytes / this = ratio
+  int64_t pieces = 0;        // pieces in the checkpoint ...
+  int64_t referenced = 0;    // ... of which an incremental save referenced (not written)
   double write_seconds = 0;  // the slowest rank's write_shard (ShardRecord::seconds)
   std::vector<std::string> removed;  // checkpoints removed by retention
 };
@@ -47,6 +49,7 @@ struct SaveStats {
   std::string logical_hash;
   int64_t bytes = 0;     // all ranks' shards together
   int64_t logical_bytes = 0;  // the floats saved
+  int64_t pieces = 0, referenced = 0;  // as in CommitResult
   double write_seconds = 0;  // the slowest rank's write_shard
   double seconds = 0;    // wall time of the whole save, commit included
   double gb_per_s = 0;   // bytes / seconds / 1e9
@@ -59,6 +62,12 @@ std::string prepare_step_dir(const std::string& run_dir, int64_t step);
 // Collective, step 1: rank 0 runs prepare_step_dir, every rank waits for it. Returns "" or
 // the one-line reason ("checkpoint step N not saved: ..."), the same on every rank.
 std::string prepare_step_dir_collective(Comm& comm, const std::string& run_dir, int64_t step);
+
+// Collective: what an incremental save of `step` may reference — the pieces of the newest
+// committed checkpoint before `step` (rank 0 picks it, every rank reads its manifest).
+// Null when there is none or its manifest cannot be read (logged): then every piece is
+// written.
+std::shared_ptr<const PreviousPieces> previous_for_incremental(Comm& comm, const std::string& run_dir, int64_t step);
 
 // Collective, steps 3-5. `mine` is this rank's record (its `error` says why when
 // !my_write_ok). Throws only for invalid arguments (e.g. retention), identically on every

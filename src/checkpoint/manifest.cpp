@@ -2,6 +2,7 @@
 #include "checkpoint/manifest.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <ctime>
 #include <map>
 #include <set>
@@ -9,6 +10,7 @@
 #include "checkpoint/file_io.h"
 #include "checkpoint/layout.h"
 #include "checkpoint/logical_hash.h"
+#include "checkpoint/run_dir.h"
 #include "core/error.h"
 
 namespace cairn::ckpt {
@@ -54,6 +56,32 @@ bool is_hex(const std::string& s, size_t n) {
 }
 
 }  // namespace
+
+int64_t reference_step(const std::string& ref) {
+  const size_t slash = ref.find('/');
+  if (slash == std::string::npos || slash != 13) return -1;
+  const int64_t step = parse_step_dir_name(ref.substr(0, slash));
+  const std::string file = ref.substr(slash + 1);
+  int rank = -1, world = -1;
+  char tail = 0;
+  if (std::sscanf(file.c_str(), "rank_%5d-of-%5d.safetensor%c", &rank, &world, &tail) != 3 || tail != 's' ||
+      world < 1 || rank < 0 || rank >= world || file != shard_file_name(rank, world))
+    return -1;
+  return step;
+}
+
+std::shared_ptr<const PreviousPieces> previous_pieces(const Manifest& m, const std::string& dir_name) {
+  auto out = std::make_shared<PreviousPieces>();
+  for (const ManifestShard& s : m.shards) {
+    for (const PieceRecord& p : s.pieces) {
+      if (p.h128.empty()) continue;  // saved without incremental: nothing to compare with
+      PieceRecord loc = p;
+      if (loc.ref.empty()) loc.ref = dir_name + "/" + s.file;  // always the file holding the bytes
+      out->pieces[{p.buffer, p.begin, p.end, p.codec}] = std::move(loc);
+    }
+  }
+  return out;
+}
 
 bool is_plain_file_name(const std::string& name) {
   return !name.empty() && name.find('/') == std::string::npos && name.find('\\') == std::string::npos &&
@@ -118,6 +146,8 @@ Manifest Manifest::from_json(const json& j, const std::string& path) {
         p.codec = pf.string("codec");
         p.stored = pf.integer("stored");
       }
+      if (pieces[i].is_object() && pieces[i].contains("h128")) p.h128 = pf.string("h128");
+      if (pieces[i].is_object() && pieces[i].contains("ref")) p.ref = pf.string("ref");
       s.pieces.push_back(std::move(p));
     }
     m.shards.push_back(std::move(s));
@@ -169,6 +199,18 @@ void validate_manifest(const Manifest& m, const std::string& path) {
                                       p.stored > 0),
                   path, ": piece '", p.name, "' has codec '", p.codec, "' with ", p.stored,
                   " stored bytes (unknown codec, or one that format version ", m.format_version, " does not have)");
+      CAIRN_CHECK(p.h128.empty() || is_hex(p.h128, 32), path, ": piece '", p.name,
+                  "' has an h128 that is not 32 lowercase hex digits (manifest corrupt)");
+      if (!p.ref.empty()) {
+        const int64_t ref_step = reference_step(p.ref);
+        CAIRN_CHECK(m.format_version >= kFormatVersionEncoded && ref_step >= 0 && ref_step < m.step, path,
+                    ": piece '", p.name, "' refers to '", p.ref,
+                    "', which is not an earlier checkpoint's shard 'step_NNNNNNNN/rank_RRRRR-of-WWWWW.safetensors' "
+                    "(refused: the manifest is corrupt or not trustworthy)");
+        CAIRN_CHECK(p.offset >= 0, path, ": piece '", p.name, "' has a negative offset");
+        ranges[p.buffer].push_back({p.begin, p.end});
+        continue;
+      }
       CAIRN_CHECK(p.offset >= 0 && p.offset <= s.bytes - p.bytes(), path, ": piece '", p.name,
                   "' at byte ", p.offset, " runs past the end of ", s.file, " (", s.bytes, " bytes)");
       ranges[p.buffer].push_back({p.begin, p.end});
@@ -227,7 +269,7 @@ Manifest build_manifest(int64_t step, const Layout& layout, const std::vector<Sh
   }
   for (const ManifestShard& s : m.shards)
     for (const PieceRecord& p : s.pieces)
-      if (!p.codec.empty()) m.format_version = kFormatVersionEncoded;
+      if (!p.codec.empty() || !p.ref.empty()) m.format_version = kFormatVersionEncoded;
   m.logical_hash = logical_hash(logical_part(m.state), layout, m.buffers, digests);
   validate_manifest(m, where);  // pieces tile every buffer exactly once ...
   for (size_t b = 0; b < m.buffers.size(); ++b)  // ... so the owned ranges do too

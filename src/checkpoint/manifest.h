@@ -15,6 +15,8 @@
 // plain "rank_%05d-of-%05d.safetensors" for its rank (anything with '/', '..' or an
 // absolute path would leave the checkpoint directory and is refused), and pieces that do
 // not cover every buffer exactly once all fail with one line naming the manifest file.
+// Format version 2 adds encoded pieces ("codec", "stored") and references to an earlier
+// checkpoint's shard ("ref": "step_NNNNNNNN/rank_RRRRR-of-WWWWW.safetensors", nothing else).
 #pragma once
 
 #include <cstdint>
@@ -67,5 +69,14 @@ void validate_manifest(const Manifest& m, const std::string& path);
 
 // True for a plain file name that stays in its directory: no '/', no "..", not absolute.
 bool is_plain_file_name(const std::string& name);
+
+// The step of a piece reference "step_NNNNNNNN/rank_RRRRR-of-WWWWW.safetensors" (a shard of
+// a sibling checkpoint under checkpoints/), or -1 for anything else.
+int64_t reference_step(const std::string& ref);
+
+// What an incremental save after checkpoint `m` (directory name `dir_name`, e.g.
+// "step_00000500") may reference: its pieces that carry an h128, each located in the file
+// that holds its bytes.
+std::shared_ptr<const PreviousPieces> previous_pieces(const Manifest& m, const std::string& dir_name);
 
 }  // namespace cairn::ckpt

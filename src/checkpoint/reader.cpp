@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <map>
 
 #include "checkpoint/codec.h"
 #include "checkpoint/file_io.h"
@@ -42,6 +43,19 @@ void parallel_checked(int64_t n, Fn&& fn) {
     if (!e.empty()) throw Error(e);
 }
 
+// The tensor holding piece p in file f must be there, with the manifest's dtype, shape and
+// offset. `hint` is appended to the error (e.g. which checkpoint refers to the file).
+void check_piece_entry(const SafetensorsFile& f, const PieceRecord& p, const std::string& hint) {
+  const TensorEntry* t = f.find(p.name);
+  CAIRN_CHECK(t != nullptr, f.path(), ": piece ", p.name, " listed in the manifest is missing",
+              hint.empty() ? " (file from another checkpoint?)" : hint);
+  const bool raw = p.codec.empty();
+  CAIRN_CHECK(t->dtype == (raw ? "F32" : "U8") && t->shape == std::vector<int64_t>{raw ? p.end - p.begin : p.stored} &&
+                  t->file_offset == p.offset,
+              f.path(), ": piece ", p.name, " has dtype, shape or offset other than the manifest's",
+              hint.empty() ? " (file from another checkpoint?)" : hint);
+}
+
 // The shard's own metadata must agree with the manifest (a file from another checkpoint
 // or run copied in would not).
 void check_shard_matches(const SafetensorsFile& f, const ManifestShard& s, const Manifest& m) {
@@ -56,10 +70,13 @@ void check_shard_matches(const SafetensorsFile& f, const ManifestShard& s, const
   CAIRN_CHECK(get("rank") == std::to_string(s.rank) && get("world_size") == std::to_string(m.world_size), path,
               ": __metadata__ says rank ", get("rank"), " of ", get("world_size"), ", the manifest rank ", s.rank,
               " of ", m.world_size, " (file from another checkpoint?)");
+  std::vector<const PieceRecord*> here;  // pieces stored in this file (not references)
+  for (const PieceRecord& p : s.pieces)
+    if (p.ref.empty()) here.push_back(&p);
   size_t real = 0;
   for (const TensorEntry& t : f.tensors())
     if (t.name.compare(0, 6, "__pad_") != 0) ++real;
-  CAIRN_CHECK(real == s.pieces.size(), path, ": holds ", real, " pieces, the manifest lists ", s.pieces.size(),
+  CAIRN_CHECK(real == here.size(), path, ": holds ", real, " pieces, the manifest lists ", here.size(),
               " (file from another checkpoint?)");
   json listed;
   try {
@@ -67,18 +84,12 @@ void check_shard_matches(const SafetensorsFile& f, const ManifestShard& s, const
   } catch (const json::exception&) {
     CAIRN_FAIL(path, ": __metadata__ 'pieces' is not valid JSON", kUseEarlier);
   }
-  CAIRN_CHECK(listed.is_array() && listed.size() == s.pieces.size(), path,
+  CAIRN_CHECK(listed.is_array() && listed.size() == here.size(), path,
               ": __metadata__ 'pieces' disagrees with the manifest (file from another checkpoint?)");
-  for (size_t i = 0; i < s.pieces.size(); ++i) {
-    const PieceRecord& p = s.pieces[i];
-    const TensorEntry* t = f.find(p.name);
-    CAIRN_CHECK(t != nullptr, path, ": piece ", p.name, " listed in the manifest is missing",
-                " (file from another checkpoint?)");
+  for (size_t i = 0; i < here.size(); ++i) {
+    const PieceRecord& p = *here[i];
+    check_piece_entry(f, p, "");
     const bool raw = p.codec.empty();
-    CAIRN_CHECK(t->dtype == (raw ? "F32" : "U8") &&
-                    t->shape == std::vector<int64_t>{raw ? p.end - p.begin : p.stored} && t->file_offset == p.offset,
-                path, ": piece ", p.name, " has dtype, shape or offset other than the manifest's",
-                " (file from another checkpoint?)");
     json want = {{"name", p.name}, {"buffer", p.buffer}, {"begin", p.begin}, {"end", p.end}};
     if (!raw) want["codec"] = p.codec;
     CAIRN_CHECK(listed[i] == want, path, ": __metadata__ 'pieces' disagrees with the manifest at ", p.name,
@@ -87,6 +98,23 @@ void check_shard_matches(const SafetensorsFile& f, const ManifestShard& s, const
 }
 
 }  // namespace
+
+static void refuse_symlink(const std::string& path);
+
+// An earlier checkpoint's shard that piece p of `manifest_path` refers to. The reference
+// was validated as "step_NNNNNNNN/<shard name>", so the path stays in checkpoints/.
+static SafetensorsFile open_referenced(const std::string& path, const std::string& manifest_path,
+                                       const PieceRecord& p) {
+  refuse_symlink(path);
+  CAIRN_CHECK(is_file(path), manifest_path, ": piece ", p.name, " is stored in ", p.ref,
+              ", which is missing (this incremental checkpoint shares unchanged pieces with that one: keep or copy "
+              "the whole checkpoints/ directory; an earlier checkpoint may be used)");
+  SafetensorsFile f = SafetensorsFile::open(path);
+  auto it = f.metadata().find("format");
+  CAIRN_CHECK(it != f.metadata().end() && it->second == kShardFormat, path, ": not a cairn shard (referred to by ",
+              manifest_path, ")");
+  return f;
+}
 
 // cairn never writes symbolic links into a checkpoint; one that is there could point
 // anywhere (another run's files, /etc/...), so it is refused rather than followed.
@@ -123,26 +151,41 @@ Checkpoint open_checkpoint(const std::string& dir, bool verify_checksums) {
                 " (file truncated or replaced; an earlier checkpoint may be used)");
     c.shards.push_back(SafetensorsFile::open(path));
     check_shard_matches(c.shards.back(), s, c.manifest);
+  }
+  // Pieces of an incremental checkpoint may live in an earlier checkpoint's shard
+  // ("ref"); those files are opened once each and appended to c.shards.
+  const std::string checkpoints = fs::path(dir).lexically_normal().parent_path().string();
+  std::map<std::string, int> ref_files;
+  for (const ManifestShard& s : c.manifest.shards) {
     for (size_t i = 0; i < s.pieces.size(); ++i) {
       const PieceRecord& p = s.pieces[i];
-      size_t entry = size_t(c.shards.back().find(p.name) - c.shards.back().tensors().data());
-      c.pieces[p.buffer].push_back({p.begin, p.end, s.rank, int(i), entry});
+      int file = s.rank;
+      if (!p.ref.empty()) {
+        auto [it, inserted] = ref_files.insert({p.ref, int(c.shards.size())});
+        if (inserted) c.shards.push_back(open_referenced(join_path(checkpoints, p.ref), manifest_path, p));
+        file = it->second;
+        check_piece_entry(c.shards[size_t(file)], p, str(" (", manifest_path, " refers to it; file replaced?)"));
+      }
+      const SafetensorsFile& f = c.shards[size_t(file)];
+      const size_t entry = size_t(f.find(p.name) - f.tensors().data());
+      c.pieces[p.buffer].push_back({p.begin, p.end, s.rank, int(i), entry, file});
     }
   }
   for (auto& [buffer, refs] : c.pieces)
     std::sort(refs.begin(), refs.end(), [](const auto& a, const auto& b) { return a.begin < b.begin; });
 
   if (verify_checksums) {
-    std::vector<std::pair<int, int>> all;
+    std::vector<const Checkpoint::PieceRef*> all;
     int64_t bytes = 0;
-    for (const ManifestShard& s : c.manifest.shards)
-      for (size_t i = 0; i < s.pieces.size(); ++i) all.push_back({s.rank, int(i)}), bytes += s.pieces[i].bytes();
+    for (const auto& [buffer, refs] : c.pieces)
+      for (const Checkpoint::PieceRef& r : refs)
+        all.push_back(&r), bytes += c.manifest.shards[size_t(r.shard)].pieces[size_t(r.piece)].bytes();
     Progress progress("checksums of " + dir, bytes, Progress::kBytes);
     parallel_checked(int64_t(all.size()), [&](int64_t k) {
-      const auto [r, i] = all[size_t(k)];
-      const PieceRecord& p = c.manifest.shards[size_t(r)].pieces[size_t(i)];
-      const SafetensorsFile& f = c.shards[size_t(r)];
-      CAIRN_CHECK(f.checksum(*f.find(p.name)) == p.xxh3, f.path(), ": checksum mismatch in piece ", p.name,
+      const Checkpoint::PieceRef& r = *all[size_t(k)];
+      const PieceRecord& p = c.manifest.shards[size_t(r.shard)].pieces[size_t(r.piece)];
+      const SafetensorsFile& f = c.shards[size_t(r.file)];
+      CAIRN_CHECK(f.checksum(f.tensors()[r.entry]) == p.xxh3, f.path(), ": checksum mismatch in piece ", p.name,
                   kUseEarlier);
       progress.add(p.bytes());
     });
@@ -196,7 +239,7 @@ void read_flat_range(const Checkpoint& ckpt, const std::string& buffer, int64_t 
 
   parallel_checked(int64_t(last - first), [&](int64_t k) {
     const Checkpoint::PieceRef& p = *(first + k);
-    const SafetensorsFile& f = ckpt.shards[size_t(p.shard)];
+    const SafetensorsFile& f = ckpt.shards[size_t(p.file)];
     const TensorEntry& t = f.tensors()[p.entry];
     const PieceRecord& rec = ckpt.manifest.shards[size_t(p.shard)].pieces[size_t(p.piece)];
     const int64_t lo = std::max(begin, p.begin), hi = std::min(end, p.end);

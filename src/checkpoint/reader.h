@@ -1,7 +1,8 @@
 // checkpoint/reader.h — opening, validating and reading checkpoints, of any world size.
 //
 // open_checkpoint() parses the manifest and checks every shard exists with the manifest's
-// size and is a valid safetensors file whose pieces are exactly the manifest's; with
+// size and is a valid safetensors file whose pieces are exactly the manifest's (pieces an
+// incremental save referenced are found in the earlier checkpoint's shard); with
 // verify_checksums it also recomputes every piece's XXH3-64 (parallel over pieces). Errors
 // are one line naming the file, e.g.
 //   "runs/a/checkpoints/step_00000500/rank_00001-of-00004.safetensors: checksum mismatch in
@@ -24,18 +25,21 @@ namespace cairn::ckpt {
 
 struct Checkpoint {
   // Where the elements of one buffer live: flat [begin, end) is piece `piece` of
-  // manifest.shards[shard], tensor `entry` of shards[shard].
+  // manifest.shards[shard], tensor `entry` of shards[file] (file == shard, or for a piece an
+  // incremental save referenced, the earlier checkpoint's shard that holds it).
   struct PieceRef {
     int64_t begin = 0;
     int64_t end = 0;
     int shard = 0;
     int piece = 0;
     size_t entry = 0;
+    int file = 0;
   };
 
   std::string dir;
   Manifest manifest;
-  std::vector<SafetensorsFile> shards;  // shards[r] is rank r's file
+  // shards[r] is rank r's file; referenced files of earlier checkpoints follow.
+  std::vector<SafetensorsFile> shards;
   std::map<std::string, std::vector<PieceRef>> pieces;  // per buffer, ascending begin
   // Check the XXH3-64 of every piece that a read covers entirely.
   bool verify_reads = false;

@@ -6,9 +6,11 @@
 #include <cctype>
 #include <cstdio>
 #include <filesystem>
+#include <set>
 #include <system_error>
 
 #include "checkpoint/file_io.h"
+#include "checkpoint/manifest.h"
 #include "core/error.h"
 #include "core/log.h"
 
@@ -106,15 +108,46 @@ std::vector<std::string> cleanup_tmp(const std::string& run_dir) {
   return removed;
 }
 
+std::vector<std::string> referenced_checkpoints(const std::string& dir) {
+  std::set<std::string> out;
+  const std::string manifest = join_path(dir, "manifest.json");
+  if (!is_file(manifest)) return {};
+  try {
+    const Manifest m = Manifest::read(manifest);
+    for (const ManifestShard& s : m.shards)
+      for (const PieceRecord& p : s.pieces)
+        if (!p.ref.empty()) out.insert(p.ref.substr(0, p.ref.find('/')));
+  } catch (const Error& e) {
+    // Unreadable: it protects nothing (and resume will skip it); retention goes on.
+    log_warn("retention: cannot read ", manifest, " (", e.what(), ")");
+  }
+  return {out.begin(), out.end()};
+}
+
 std::vector<std::string> apply_retention(const std::string& run_dir, const Retention& r, const std::string& keep) {
   validate_retention(r);
   std::vector<std::pair<int64_t, std::string>> all = step_entries(run_dir, "");
-  std::vector<std::string> removed;
+  std::set<std::string> kept;  // directory names
   for (size_t i = 0; i < all.size(); ++i) {
     const auto& [step, path] = all[i];
     bool newest = all.size() - i <= size_t(r.keep_last);
     bool milestone = r.keep_every > 0 && step % r.keep_every == 0;
-    if (newest || milestone || fs::path(path) == fs::path(keep)) continue;
+    if (newest || milestone || fs::path(path) == fs::path(keep)) kept.insert(step_dir_name(step));
+  }
+  // Incremental checkpoints refer to pieces stored in earlier ones: keep every checkpoint a
+  // kept one refers to, transitively, so that each kept checkpoint stays complete.
+  std::vector<std::string> todo(kept.begin(), kept.end());
+  while (!todo.empty()) {
+    const std::string name = todo.back();
+    todo.pop_back();
+    for (const std::string& target : referenced_checkpoints(join_path(checkpoints_dir(run_dir), name))) {
+      if (kept.insert(target).second) todo.push_back(target);
+    }
+  }
+  std::vector<std::string> removed;
+  for (size_t i = 0; i < all.size(); ++i) {
+    const auto& [step, path] = all[i];
+    if (kept.count(step_dir_name(step))) continue;
     const std::string trash = path + ".old";
     remove_tree(trash);
     rename_path(path, trash);

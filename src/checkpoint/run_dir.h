@@ -8,7 +8,8 @@
 //
 // Only rank 0 changes this directory. Nothing here ever modifies a committed checkpoint
 // except retention, which renames it to *.old (no longer a checkpoint) before removing it,
-// so a crash mid-removal never leaves a half-deleted directory that looks committed.
+// so a crash mid-removal never leaves a half-deleted directory that looks committed, and
+// never removes one that a kept incremental checkpoint still refers to.
 #pragma once
 
 #include <cstdint>
@@ -50,8 +51,12 @@ void write_latest(const std::string& run_dir, const std::string& dir_name);
 std::vector<std::string> cleanup_tmp(const std::string& run_dir);
 
 // Applies retention after a commit: keeps the newest keep_last committed checkpoints, every
-// keep_every-th, and `keep` (the one just committed); removes the rest. Returns the removed
-// directories.
+// keep_every-th, `keep` (the one just committed), and every checkpoint a kept one refers to
+// (incremental saves, transitively); removes the rest. Returns the removed directories.
+// Names ("step_NNNNNNNN") of the checkpoints whose shards hold pieces that checkpoint `dir`
+// refers to (incremental saves); empty when it refers to none or its manifest is unreadable.
+std::vector<std::string> referenced_checkpoints(const std::string& dir);
+
 std::vector<std::string> apply_retention(const std::string& run_dir, const Retention& r,
                                          const std::string& keep);
 

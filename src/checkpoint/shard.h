@@ -16,7 +16,10 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -43,13 +46,29 @@ struct PieceRecord {
   uint64_t xxh3 = 0;  // XXH3-64 of the piece's bytes as stored in the file
   std::string codec;  // "" (raw F32) or kCodecShuffleZstd
   int64_t stored = 0;  // bytes in the file when codec is set
+  // Incremental saves: XXH3-128 of the piece's floats (32 hex digits), and, for a piece
+  // equal to one of an earlier checkpoint, where that one's bytes are instead of this shard:
+  // "step_XXXXXXXX/rank_RRRRR-of-WWWWW.safetensors" under checkpoints/ (offset, xxh3,
+  // codec and stored then describe the piece in that file).
+  std::string h128;
+  std::string ref;
   int64_t bytes() const { return codec.empty() ? int64_t(sizeof(float)) * (end - begin) : stored; }
 };
 
+// The pieces of the previous committed checkpoint, for an incremental save to reference:
+// keyed by (buffer, begin, end, codec); each says where its bytes are (a ref, following
+// the previous checkpoint's own references so that chains never form).
+struct PreviousPieces {
+  std::map<std::tuple<std::string, int64_t, int64_t, std::string>, PieceRecord> pieces;
+};
+
 // How a shard is written. compress: "none" or "zstd" (pieces on the kCodecChunkFloats grid,
-// each encoded with kCodecShuffleZstd).
+// each encoded with kCodecShuffleZstd). incremental: record every piece's h128, and
+// reference (not write) each piece whose range, codec and h128 equal one of `previous`.
 struct ShardOptions {
   std::string compress = "none";
+  bool incremental = false;
+  std::shared_ptr<const PreviousPieces> previous;  // null: nothing to reference
 };
 
 // SHA-256 of each chunk of this rank's range [begin, end) of one buffer (for the logical
@@ -66,7 +85,7 @@ struct ShardRecord {
   int rank = 0;
   int world = 1;
   std::string file;   // name within the step directory
-  int64_t bytes = 0;  // file size
+  int64_t bytes = 0;  // file size (referenced pieces are not in it)
   std::vector<PieceRecord> pieces;
   std::vector<BufferDigests> digests;  // one per buffer, in save order
   std::string error;  // why writing failed (empty when it succeeded)
@@ -81,9 +100,10 @@ struct ShardRecord {
 nlohmann::json piece_to_json(const PieceRecord& p);
 
 // Writes this rank's shard into tmp_dir: "<file>.partial", fsync, rename to "<file>",
-// fsync tmp_dir. Pure I/O on the caller's data (no collectives), safe to call from any
-// thread; computes the chunk digests in parallel with the write. Throws cairn::Error naming
-// the file and the OS reason on failure, after removing the partial file.
+// fsync tmp_dir (checkpoint/shard_write.cpp). Pure I/O on the caller's data (no
+// collectives), safe to call from any thread; computes the chunk digests in parallel with
+// the write. Throws cairn::Error naming the file and the OS reason on failure, after
+// removing the partial file. The record lists every piece, referenced ones included.
 ShardRecord write_shard(const std::string& tmp_dir, int rank, int world, const Layout& layout,
                         const std::vector<OwnedSlice>& slices, const ShardOptions& options = {});
 

@@ -29,6 +29,19 @@ void AdamW::step(float* params_full, const float* grads_owned, float lr, int64_t
     pos = e;
   }
   if (pos < owned_.end) runs.push_back({pos, owned_.end, 0.0f});
+  if (!frozen_.empty()) {  // cut the frozen ranges out of the runs (elementwise: bits unchanged)
+    std::vector<Run> kept;
+    for (const Run& r : runs) {
+      int64_t b = r.begin;
+      for (const Range& f : frozen_) {
+        if (f.end <= b || f.begin >= r.end) continue;
+        if (f.begin > b) kept.push_back({b, f.begin, r.wd});
+        b = std::max(b, f.end);
+      }
+      if (b < r.end) kept.push_back({b, r.end, r.wd});
+    }
+    runs = std::move(kept);
+  }
 
   for (const Run& run : runs) {
     const int64_t n = run.end - run.begin;
@@ -38,6 +51,18 @@ void AdamW::step(float* params_full, const float* grads_owned, float lr, int64_t
       cpu::adamw_update(params_full + b, grads_owned + o, m_.data() + o, v_.data() + o, e - b, lr, cfg_.beta1,
                         cfg_.beta2, cfg_.eps, run.wd, t, grad_scale);
     });
+  }
+}
+
+void AdamW::freeze(std::vector<Range> frozen) {
+  std::sort(frozen.begin(), frozen.end(), [](const Range& a, const Range& b) { return a.begin < b.begin; });
+  frozen_ = std::move(frozen);
+}
+
+void AdamW::zero_frozen(float* grads_owned) const {
+  for (const Range& f : frozen_) {
+    const int64_t b = std::max(f.begin, owned_.begin), e = std::min(f.end, owned_.end);
+    if (b < e) std::fill(grads_owned + (b - owned_.begin), grads_owned + (e - owned_.begin), 0.0f);
   }
 }
 

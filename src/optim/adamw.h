@@ -35,6 +35,12 @@ class AdamW {
   // t = 1-based step, grad_scale from clipping.
   void step(float* params_full, const float* grads_owned, float lr, int64_t t, float grad_scale);
 
+  // Frozen flat ranges (train/freeze.h; ascending, disjoint): step() leaves their
+  // parameters and moments untouched; zero_frozen() clears their gradient in the owned slice
+  // so it does not count in the clipping norm.
+  void freeze(std::vector<Range> frozen);
+  void zero_frozen(float* grads_owned) const;
+
   Range owned() const { return owned_; }
   std::vector<float>& m() { return m_; }
   std::vector<float>& v() { return v_; }
@@ -44,6 +50,7 @@ class AdamW {
  private:
   AdamWConfig cfg_;
   std::vector<DecayRange> decay_;  // sorted, non-overlapping
+  std::vector<Range> frozen_;      // sorted, non-overlapping
   Range owned_;
   std::vector<float> m_, v_;
 };

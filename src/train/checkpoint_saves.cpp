@@ -64,9 +64,15 @@ void Trainer::report_save(const ckpt::AsyncSaveResult& r, bool async) {
   const double gb_per_s = c.write_seconds > 0 ? double(c.bytes) / c.write_seconds / 1e9 : 0.0;
   // The compression ratio is the floats saved over the bytes on disk (headers included).
   const double ratio = c.bytes > 0 ? double(c.logical_bytes) / double(c.bytes) : 0.0;
-  char line[400], packed[96] = "";
-  if (cfg_.checkpoint.compress != "none")
-    std::snprintf(packed, sizeof packed, " (%.1f MB of floats, ratio %.3f)", double(c.logical_bytes) / 1e6, ratio);
+  char line[480], packed[160] = "";
+  if (cfg_.checkpoint.compress != "none" || cfg_.checkpoint.incremental) {
+    int n = std::snprintf(packed, sizeof packed, " (%.1f MB of floats, ratio %.3f", double(c.logical_bytes) / 1e6,
+                          ratio);
+    if (cfg_.checkpoint.incremental)
+      n += std::snprintf(packed + n, sizeof packed - size_t(n), "; %lld of %lld pieces unchanged, not rewritten",
+                         (long long)c.referenced, (long long)c.pieces);
+    std::snprintf(packed + n, sizeof packed - size_t(n), ")");
+  }
   std::snprintf(line, sizeof line,
                 "checkpoint step %lld (%s): %.1f MB%s written in %.3f s (%.2f GB/s), snapshot %.3f s, "
                 "stall %.3f s, wall %.3f s; checkpointing so far %.2f%% of training time",
@@ -75,6 +81,7 @@ void Trainer::report_save(const ckpt::AsyncSaveResult& r, bool async) {
   log_info(line, " -> ", c.dir);
   metrics_->event({{"event", "checkpoint"}, {"step", r.step}, {"mode", async ? "async" : "sync"},
                    {"bytes", c.bytes}, {"logical_bytes", c.logical_bytes}, {"ratio", ratio},
+                   {"pieces", c.pieces}, {"referenced", c.referenced},
                    {"seconds", r.wall_seconds}, {"stall_s", stall},
                    {"snapshot_s", r.snapshot_seconds}, {"write_s", c.write_seconds},
                    {"commit_s", r.commit_seconds}, {"gb_per_s", gb_per_s}, {"overhead", overhead},

@@ -89,7 +89,8 @@ bool Trainer::save(int64_t step, bool wait) {
   };
   ckpt::Retention retention{cfg_.checkpoint.keep_last, cfg_.checkpoint.keep_every};
   const ckpt::Layout layout = to_ckpt_layout(model_->layout());
-  const ckpt::ShardOptions options{cfg_.checkpoint.compress};
+  ckpt::ShardOptions options{cfg_.checkpoint.compress, cfg_.checkpoint.incremental, nullptr};
+  if (options.incremental) options.previous = ckpt::previous_for_incremental(comm_, cfg_.run.dir, step);
   if (saver_ && !wait) {
     const std::string error =
         saver_->start(comm_, cfg_.run.dir, step, layout, slices, state_json(step), retention, options);
@@ -109,6 +110,8 @@ bool Trainer::save(int64_t step, bool wait) {
   r.commit.logical_hash = s.logical_hash;
   r.commit.bytes = s.bytes;
   r.commit.logical_bytes = s.logical_bytes;
+  r.commit.pieces = s.pieces;
+  r.commit.referenced = s.referenced;
   r.commit.write_seconds = s.write_seconds;
   r.commit_seconds = s.seconds;
   r.wall_seconds = s.seconds;

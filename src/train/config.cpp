@@ -15,7 +15,7 @@
 namespace cairn {
 namespace {
 
-enum class Kind { kInt, kFloat, kBool, kString };
+enum class Kind { kInt, kFloat, kBool, kString, kStringList };
 
 struct Key {
   const char* section;
@@ -51,6 +51,7 @@ const char* kind_name(Kind k) {
     case Kind::kFloat: return "a number";
     case Kind::kBool: return "true or false";
     case Kind::kString: return "a string";
+    case Kind::kStringList: return "a list of strings, e.g. [\"h.0.\", \"wte.*\"]";
   }
   return "?";
 }
@@ -60,6 +61,16 @@ int64_t as_int(const toml::node& n) { return *n.value<int64_t>(); }
 double as_float(const toml::node& n) { return *n.value<double>(); }
 bool as_bool(const toml::node& n) { return *n.value<bool>(); }
 std::string as_string(const toml::node& n) { return *n.value<std::string>(); }
+std::vector<std::string> as_string_list(const toml::node& n) {
+  std::vector<std::string> out;
+  for (const toml::node& e : *n.as_array()) out.push_back(*e.value<std::string>());
+  return out;
+}
+std::string toml_string_list(const std::vector<std::string>& v) {
+  std::string out = "[";
+  for (size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + toml_string(v[i]);
+  return out + "]";
+}
 
 #define CAIRN_KEY_INT(sec, key, req, doc)                                                        \
   Key { #sec, #key, Kind::kInt, req, doc,                                                        \
@@ -77,6 +88,11 @@ std::string as_string(const toml::node& n) { return *n.value<std::string>(); }
   Key { #sec, #key, Kind::kString, req, doc,                                                     \
         [](Config& c, const toml::node& n) { c.sec.key = as_string(n); },                        \
         [](const Config& c) { return toml_string(c.sec.key); } }
+
+#define CAIRN_KEY_STRING_LIST(sec, key, req, doc)                                                \
+  Key { #sec, #key, Kind::kStringList, req, doc,                                                 \
+        [](Config& c, const toml::node& n) { c.sec.key = as_string_list(n); },                   \
+        [](const Config& c) { return toml_string_list(c.sec.key); } }
 
 const std::vector<Key>& keys() {
   static const std::vector<Key> all = {
@@ -107,6 +123,7 @@ const std::vector<Key>& keys() {
       CAIRN_KEY_FLOAT(train, eps, false, "AdamW epsilon"),
       CAIRN_KEY_INT(train, eval_every, false, "validation loss every N steps; 0 = only at the end"),
       CAIRN_KEY_INT(train, eval_batches, false, "validation micro-batches per evaluation"),
+      CAIRN_KEY_STRING_LIST(train, freeze, false, "tensor-name patterns to freeze (fine-tuning): a prefix (\"h.0.\") or a glob (\"h.*.attn.*\"); frozen tensors get no update and no weight decay, and their gradients do not count in the clipping norm"),
       CAIRN_KEY_STRING(data, train, true, "training token shards: a file, a directory of *.bin, or a glob"),
       CAIRN_KEY_STRING(data, val, false, "validation token shards (same forms); empty = no validation"),
       CAIRN_KEY_BOOL(data, allow_changed, false, "resume even if the data set differs from the checkpoint's"),
@@ -115,7 +132,7 @@ const std::vector<Key>& keys() {
       CAIRN_KEY_INT(checkpoint, keep_every, false, "also keep every checkpoint whose step is a multiple of N; 0 = off"),
       CAIRN_KEY_BOOL(checkpoint, async, false, "snapshot the state at a checkpoint step and write it on a background thread while training goes on; the commit happens at a later step boundary (preemption and the final save are synchronous)"),
       CAIRN_KEY_STRING(checkpoint, compress, false, "\"none\" or \"zstd\": byte-shuffled zstd per 1 MiB chunk, lossless (resume, verify, ckpt hash and resharding are unchanged)"),
-      CAIRN_KEY_BOOL(checkpoint, incremental, false, "reuse unchanged chunks of the previous checkpoint (not implemented yet: must be false)"),
+      CAIRN_KEY_BOOL(checkpoint, incremental, false, "a piece (tensor slice, or 1 MiB chunk with compress = \"zstd\") equal to the previous checkpoint's is referenced, not rewritten: frozen tensors (train.freeze) cost no I/O; retention keeps referenced checkpoints"),
       CAIRN_KEY_BOOL(checkpoint, verify, false, "verify checksums when resuming"),
   };
   return all;
@@ -127,6 +144,13 @@ bool kind_matches(Kind k, const toml::node& n) {
     case Kind::kFloat: return n.is_integer() || n.is_floating_point();
     case Kind::kBool: return n.is_boolean();
     case Kind::kString: return n.is_string();
+    case Kind::kStringList: {
+      const toml::array* a = n.as_array();
+      if (!a) return false;
+      for (const toml::node& e : *a)
+        if (!e.is_string()) return false;
+      return true;
+    }
   }
   return false;
 }
@@ -204,7 +228,6 @@ void validate(const Config& c, const std::string& src) {
   need(c.checkpoint.keep_every >= 0, str("checkpoint.keep_every must be >= 0 (got ", c.checkpoint.keep_every, ")"));
   need(c.checkpoint.compress == "none" || c.checkpoint.compress == "zstd",
        str("checkpoint.compress must be \"none\" or \"zstd\" (got \"", c.checkpoint.compress, "\")"));
-  need(!c.checkpoint.incremental, "checkpoint.incremental = true is not implemented yet; use false");
 }
 
 }  // namespace

@@ -47,6 +47,9 @@ struct TrainConfig {
   double eps = 1e-8;
   int64_t eval_every = 0;  // 0 = only at the end
   int eval_batches = 4;    // validation micro-batches per evaluation
+  // Tensor-name patterns whose parameters are frozen (train/freeze.h): a pattern matches a
+  // name it is a prefix of, or that it matches as a glob (fnmatch: *, ?, [...]).
+  std::vector<std::string> freeze;
 };
 
 struct DataConfig {

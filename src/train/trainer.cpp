@@ -19,6 +19,7 @@
 #include "core/parallel.h"
 #include "core/sharding.h"
 #include "kernels/ops.h"
+#include "train/freeze.h"
 #include "train/signals.h"
 #include "train/tensorboard/tensorboard.h"
 
@@ -130,6 +131,17 @@ void Trainer::setup() {
   optim::AdamWConfig adam{float(cfg_.train.beta1), float(cfg_.train.beta2), float(cfg_.train.eps),
                           float(cfg_.train.weight_decay)};
   optimizer_ = std::make_unique<optim::AdamW>(adam, std::move(decay), owned);
+  if (!cfg_.train.freeze.empty()) {
+    FrozenSet frozen;
+    try {
+      frozen = frozen_tensors(layout, cfg_.train.freeze);
+    } catch (const Error& e) {
+      throw CollectiveError(e.what());  // every rank finds the same: no MPI_Abort
+    }
+    optimizer_->freeze(frozen.ranges);
+    log_info("train.freeze: ", frozen.tensors.size(), " tensors (", frozen.params, " parameters) frozen, from ",
+             frozen.tensors.front(), " to ", frozen.tensors.back());
+  }
 
   // Data.
   train_data_ = std::make_unique<data::TokenDataset>(
@@ -183,6 +195,7 @@ Trainer::StepResult Trainer::train_step(int64_t step) {
 
   // 2. Canonical reduce-scatter, order-free norm, clipping, AdamW on the owned slice.
   reduce_scatter_canonical(comm_, host_block_sum(), total, grads_owned_.data(), scratch_);
+  optimizer_->zero_frozen(grads_owned_.data());  // train.freeze: as if they had no gradient
   r.phases.reduce_ms = now_ms() - t;
   t = now_ms();
   r.grad_norm = optim::global_grad_norm(comm_, grads_owned_.data(), optimizer_->owned(), total);

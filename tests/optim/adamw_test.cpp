@@ -56,6 +56,42 @@ TEST(AdamW, DecayOnlyInsideDecayRanges) {
   EXPECT_EQ(p[20], 1.0f);
 }
 
+// train.freeze: frozen ranges keep their parameters and (zero) moments, even inside a decay
+// range; everything else gets exactly the update it gets without freezing.
+TEST(AdamW, FrozenRangesAreUntouchedAndTheRestUnchanged) {
+  const int64_t total = 3 * kChunkFloats;
+  std::mt19937 rng(2);
+  std::normal_distribution<float> n(0, 1);
+  std::vector<float> p0(total), g(total);
+  for (auto& x : p0) x = n(rng);
+  for (auto& x : g) x = n(rng) * 0.1f;
+  AdamWConfig cfg{0.9f, 0.95f, 1e-8f, 0.1f};
+  const std::vector<DecayRange> decay{{0, 6000}};
+  const std::vector<Range> frozen{{4000, 4500}, {7000, 9001}};
+  std::vector<float> plain = p0, fz = p0;
+  AdamW a(cfg, decay, {0, total}), b(cfg, decay, {0, total});
+  b.freeze(frozen);
+  std::vector<float> gz = g;
+  b.zero_frozen(gz.data());
+  EXPECT_EQ(gz[4000], 0.0f);
+  EXPECT_EQ(gz[9000], 0.0f);
+  EXPECT_EQ(gz[9001], g[9001]);
+  for (int t = 1; t <= 3; ++t) {
+    a.step(plain.data(), g.data(), 1e-2f, t, 1.0f);
+    b.step(fz.data(), gz.data(), 1e-2f, t, 1.0f);
+  }
+  for (int64_t i = 0; i < total; ++i) {
+    const bool is_frozen = (i >= 4000 && i < 4500) || (i >= 7000 && i < 9001);
+    if (is_frozen) {
+      ASSERT_EQ(fz[i], p0[i]) << i;
+      ASSERT_EQ(b.m()[i], 0.0f) << i;
+      ASSERT_EQ(b.v()[i], 0.0f) << i;
+    } else {
+      ASSERT_EQ(0, std::memcmp(&fz[i], &plain[i], 4)) << i;
+    }
+  }
+}
+
 TEST(GradNorm, MatchesDoubleSum) {
   auto comm = make_local_comm();
   const int64_t total = 3 * kChunkFloats;

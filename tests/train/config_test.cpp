@@ -77,5 +77,22 @@ TEST(Config, MalformedOverrideIsUsageError) {
   EXPECT_THROW(Config::parse(kMinimal, "test.toml", {"lr=3"}), UsageError);
 }
 
+// train.freeze is a list of strings: from TOML, from --set, round-tripped, and typed.
+TEST(Config, FreezeIsAListOfPatterns) {
+  std::string text = kMinimal;
+  text.insert(text.find("[data]"), "freeze = [\"h.0.\", \"wte.*\"]\n");
+  Config c = Config::parse(text, "test.toml");
+  EXPECT_EQ(c.train.freeze, (std::vector<std::string>{"h.0.", "wte.*"}));
+  EXPECT_EQ(Config::parse(c.to_toml(), "resolved.toml").train.freeze, c.train.freeze);
+  EXPECT_NE(c.to_toml().find("freeze = [\"h.0.\", \"wte.*\"]"), std::string::npos) << c.to_toml();
+  EXPECT_EQ(Config::parse(kMinimal, "test.toml", {"train.freeze=[\"ln_f.\"]"}).train.freeze,
+            std::vector<std::string>{"ln_f."});
+  EXPECT_TRUE(Config::parse(kMinimal, "test.toml").train.freeze.empty());
+  EXPECT_NE(error_of(kMinimal, {"train.freeze=[1, 2]"}).find("train.freeze must be a list of strings"),
+            std::string::npos);
+  EXPECT_TRUE(Config::parse(kMinimal, "test.toml", {"checkpoint.incremental=true", "checkpoint.compress=zstd"})
+                  .checkpoint.incremental);
+}
+
 }  // namespace
 }  // namespace cairn

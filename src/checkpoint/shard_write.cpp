@@ -1,0 +1,241 @@
+// checkpoint/shard_write.cpp — write_shard: one rank's shard file (see shard.h).
+//
+//   1. plan the pieces: tensor segments of each owned slice (raw F32), or the
+//      kCodecChunkFloats grid (compress = "zstd");
+//   2. incremental: hash every piece's floats (XXH3-128) and turn each piece equal to one
+//      of the previous checkpoint (same buffer, range, codec and hash) into a reference;
+//   3. write the remaining pieces: raw ones through write_safetensors (64-byte aligned),
+//      encoded ones through write_safetensors_streamed, encoding batch k+1 in parallel
+//      while batch k is written;
+//   4. beside all of it, the SHA-256 chunk digests of the logical hash.
+#include <unistd.h>
+
+#include <xxhash.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <future>
+#include <set>
+
+#include "checkpoint/codec.h"
+#include "checkpoint/file_io.h"
+#include "checkpoint/layout.h"
+#include "checkpoint/logical_hash.h"
+#include "checkpoint/safetensors.h"
+#include "checkpoint/shard.h"
+#include "core/error.h"
+#include "core/parallel.h"
+
+namespace cairn::ckpt {
+namespace {
+
+using nlohmann::json;
+
+bool valid_buffer_name(const std::string& s) {
+  if (s.empty()) return false;
+  for (char c : s)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return false;
+  return true;
+}
+
+void validate_slices(const Layout& layout, const std::vector<OwnedSlice>& slices) {
+  std::set<std::string> names;
+  for (const OwnedSlice& s : slices) {
+    CAIRN_CHECK(valid_buffer_name(s.buffer) && names.insert(s.buffer).second, "write_shard: buffer name '",
+                s.buffer, "' is empty, repeated or not [A-Za-z0-9_]");
+    CAIRN_CHECK(0 <= s.begin && s.begin <= s.end && s.end <= layout.total && s.begin % kChunkFloats == 0 &&
+                    s.end % kChunkFloats == 0,
+                "write_shard: buffer '", s.buffer, "' range [", s.begin, ", ", s.end,
+                ") is not a chunk-aligned range of [0, ", layout.total, ")");
+    CAIRN_CHECK(s.data != nullptr || s.begin == s.end, "write_shard: buffer '", s.buffer, "' has no data");
+  }
+}
+
+struct Planned {
+  PieceRecord rec;
+  const float* data = nullptr;  // rec.end - rec.begin floats
+};
+
+std::vector<Planned> plan_pieces(const Layout& layout, const std::vector<OwnedSlice>& slices, bool encoded) {
+  std::vector<Planned> out;
+  const std::vector<Segment> segments = layout_segments(layout);
+  for (const OwnedSlice& s : slices) {
+    auto add = [&](int64_t b, int64_t e, std::string name) {
+      Planned p;
+      p.rec.buffer = s.buffer;
+      p.rec.begin = b;
+      p.rec.end = e;
+      p.rec.name = std::move(name);
+      if (encoded) p.rec.codec = kCodecShuffleZstd;
+      p.data = s.data + (b - s.begin);
+      out.push_back(std::move(p));
+    };
+    if (encoded) {
+      for (int64_t b = s.begin; b < s.end;) {
+        const int64_t e = std::min(s.end, (b / kCodecChunkFloats + 1) * kCodecChunkFloats);
+        add(b, e, str(s.buffer, "/zstd[", b, ":", e, "]"));
+        b = e;
+      }
+    } else {
+      for (const Segment& seg : clip_segments(segments, s.begin, s.end))
+        add(seg.begin, seg.end, str(s.buffer, "/", seg.name, "[", seg.begin - seg.origin, ":", seg.end - seg.origin, "]"));
+    }
+  }
+  return out;
+}
+
+std::string hash128_hex(const float* data, int64_t n) {
+  const XXH128_hash_t h = XXH3_128bits(data, sizeof(float) * size_t(n));
+  return hex_u64(h.high64) + hex_u64(h.low64);
+}
+
+// Step 2: every piece gets its h128; a piece the previous checkpoint holds with the same
+// range, codec and h128 becomes a reference to the bytes it already has on disk.
+void mark_references(std::vector<Planned>& planned, const PreviousPieces* previous) {
+  parallel_for(int64_t(planned.size()), [&](int64_t i) {
+    Planned& p = planned[size_t(i)];
+    p.rec.h128 = hash128_hex(p.data, p.rec.end - p.rec.begin);
+  });
+  if (!previous) return;
+  for (Planned& p : planned) {
+    auto it = previous->pieces.find({p.rec.buffer, p.rec.begin, p.rec.end, p.rec.codec});
+    if (it == previous->pieces.end() || it->second.h128 != p.rec.h128) continue;
+    const PieceRecord& old = it->second;
+    p.rec.ref = old.ref;
+    p.rec.offset = old.offset;
+    p.rec.xxh3 = old.xxh3;
+    p.rec.stored = old.stored;
+  }
+}
+
+std::map<std::string, std::string> shard_metadata(int rank, int world, const std::vector<Planned*>& stored,
+                                                  bool version2) {
+  json pieces_meta = json::array();
+  for (const Planned* p : stored) {
+    json j = {{"name", p->rec.name}, {"buffer", p->rec.buffer}, {"begin", p->rec.begin}, {"end", p->rec.end}};
+    if (!p->rec.codec.empty()) j["codec"] = p->rec.codec;
+    pieces_meta.push_back(std::move(j));
+  }
+  return {{"format", kShardFormat},
+          {"format_version", std::to_string(version2 ? kFormatVersionEncoded : kFormatVersion)},
+          {"rank", std::to_string(rank)},
+          {"world_size", std::to_string(world)},
+          {"pieces", pieces_meta.dump()}};
+}
+
+WriteSummary write_raw(const std::string& path, const std::vector<Planned*>& stored,
+                       const std::map<std::string, std::string>& metadata) {
+  std::vector<TensorSource> sources;
+  for (const Planned* p : stored) {
+    TensorSource src;
+    src.name = p->rec.name;
+    src.shape = {p->rec.end - p->rec.begin};
+    src.data = p->data;
+    src.align = true;
+    sources.push_back(std::move(src));
+  }
+  return write_safetensors(path, sources, metadata);
+}
+
+// Chunks encoded per batch, in parallel; the next batch encodes while this one is written.
+constexpr size_t kEncodeBatch = 16;
+
+WriteSummary write_encoded(const std::string& path, const std::vector<Planned*>& stored,
+                           const std::map<std::string, std::string>& metadata) {
+  std::vector<StreamedTensor> tensors;
+  for (const Planned* p : stored) tensors.push_back({p->rec.name, encoded_bound(p->rec.end - p->rec.begin)});
+
+  // Two batches of encoded chunks: `cur` is being written, `next` being encoded.
+  std::vector<std::string> cur(kEncodeBatch), next(kEncodeBatch);
+  size_t cur_first = 0, cur_count = 0;
+  std::future<void> pending;
+  auto encode_batch = [&stored](size_t first, std::vector<std::string>* out) {
+    const size_t count = std::min(kEncodeBatch, stored.size() - first);
+    parallel_for(int64_t(count), [&](int64_t k) {
+      const PieceRecord& r = stored[first + size_t(k)]->rec;
+      encode_shuffle_zstd(stored[first + size_t(k)]->data, r.end - r.begin, &(*out)[size_t(k)]);
+    });
+  };
+  auto bytes_of = [&](size_t i) -> const std::string& {
+    if (i >= cur_first + cur_count) {  // move on to the next batch
+      if (pending.valid()) {
+        pending.get();
+      } else {
+        encode_batch(i, &next);
+      }
+      std::swap(cur, next);
+      cur_first = i;
+      cur_count = std::min(kEncodeBatch, stored.size() - i);
+      if (i + cur_count < stored.size())
+        pending = std::async(std::launch::async, encode_batch, i + cur_count, &next);
+    }
+    return cur[i - cur_first];
+  };
+  try {
+    return write_safetensors_streamed(path, tensors, metadata, bytes_of);
+  } catch (...) {
+    if (pending.valid()) pending.wait();
+    throw;
+  }
+}
+
+}  // namespace
+
+ShardRecord write_shard(const std::string& tmp_dir, int rank, int world, const Layout& layout,
+                        const std::vector<OwnedSlice>& slices, const ShardOptions& options) {
+  auto t0 = std::chrono::steady_clock::now();
+  CAIRN_CHECK(world >= 1 && 0 <= rank && rank < world, "write_shard: rank ", rank, " of world ", world);
+  CAIRN_CHECK(options.compress == "none" || options.compress == "zstd", "write_shard: unknown compression '",
+              options.compress, "' (none or zstd)");
+  validate_layout(layout, "write_shard");
+  validate_slices(layout, slices);
+
+  ShardRecord rec;
+  rec.rank = rank;
+  rec.world = world;
+  rec.file = shard_file_name(rank, world);
+  const std::string final_path = join_path(tmp_dir, rec.file);
+  const std::string partial = final_path + ".partial";
+
+  // Chunk digests are CPU work on the same memory: run them beside the (I/O bound) write.
+  auto digests = std::async(std::launch::async, [&slices] {
+    std::vector<BufferDigests> out;
+    for (const OwnedSlice& s : slices)
+      out.push_back({s.buffer, s.begin, s.end, chunk_digests(s.data, s.end - s.begin)});
+    return out;
+  });
+
+  const bool encoded = options.compress == "zstd";
+  std::vector<Planned> planned = plan_pieces(layout, slices, encoded);
+  if (options.incremental) mark_references(planned, options.previous.get());
+  std::vector<Planned*> stored;
+  bool any_ref = false;
+  for (Planned& p : planned) {
+    if (p.rec.ref.empty()) stored.push_back(&p);
+    any_ref = any_ref || !p.rec.ref.empty();
+  }
+  const auto metadata = shard_metadata(rank, world, stored, encoded || any_ref);
+
+  try {
+    WriteSummary summary = encoded ? write_encoded(partial, stored, metadata) : write_raw(partial, stored, metadata);
+    for (size_t i = 0; i < stored.size(); ++i) {
+      stored[i]->rec.offset = summary.tensors[i].file_offset;
+      stored[i]->rec.xxh3 = summary.tensors[i].xxh3;
+      if (encoded) stored[i]->rec.stored = summary.tensors[i].bytes;
+    }
+    rec.bytes = summary.file_bytes;
+    rename_path(partial, final_path);
+    fsync_dir(tmp_dir);
+  } catch (...) {
+    ::unlink(partial.c_str());  // give the space back; the vote will fail this save
+    digests.wait();
+    throw;
+  }
+  for (Planned& p : planned) rec.pieces.push_back(std::move(p.rec));
+  rec.digests = digests.get();
+  rec.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return rec;
+}
+
+}  // namespace cairn::ckpt
