@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <iomanip>
+#include <map>
 #include <sstream>
 
 #include "checkpoint/file_io.h"
@@ -56,6 +57,12 @@ void inspect_checkpoint(const Checkpoint& ckpt, std::ostream& out) {
   int64_t encoded = 0;
   for (const ManifestShard& s : m.shards)
     for (const PieceRecord& p : s.pieces) encoded += p.codec.empty() ? 0 : 1;
+  std::map<std::string, int64_t> referenced;  // checkpoint -> pieces of this one stored there
+  for (const ManifestShard& s : m.shards)
+    for (const PieceRecord& p : s.pieces)
+      if (!p.ref.empty()) ++referenced[p.ref.substr(0, p.ref.find('/'))];
+  for (const auto& [dir, n] : referenced)
+    out << "references    " << n << " unchanged pieces stored in " << dir << " (incremental)\n";
   if (encoded > 0) {
     const int64_t floats = int64_t(m.buffers.size()) * m.layout.total * int64_t(sizeof(float));
     out << "compression   " << kCodecShuffleZstd << ", " << encoded << " pieces: " << human_bytes(floats)

@@ -8,6 +8,7 @@
 // The LR schedule is a pure function of (step, config) and the loader a pure function of
 // (seed, step): recording them lets resume check them rather than trust them.
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 
 #include "checkpoint/commit.h"
@@ -124,6 +125,7 @@ bool Trainer::save(int64_t step, bool wait) {
 // parameters are all-gathered.
 bool Trainer::resume() {
   if (opts_.resume == "none") return false;
+  const double t0 = now_seconds();
   std::string chosen, error;
   if (rank_ == 0) {
     try {
@@ -145,6 +147,7 @@ bool Trainer::resume() {
     return false;
   }
 
+  const double t_chosen = now_seconds();  // rank 0 picked (with verify: checksummed) it
   ckpt::Checkpoint ck = ckpt::open_checkpoint(chosen, false);
   ck.verify_reads = cfg_.checkpoint.verify;
   ckpt::check_layout_matches(ck, to_ckpt_layout(model_->layout()));
@@ -159,9 +162,19 @@ bool Trainer::resume() {
   loading.done();
   allgather_owned(comm_, params_.data(), int64_t(params_.size()));
   step_ = ck.step();
-  log_info("resumed from ", chosen, " at step ", step_, " (saved on ", ck.manifest.world_size, " rank(s), now ", W_, ")");
+  // Load time as a user sees it: choosing (and with checkpoint.verify checksumming) the
+  // checkpoint on rank 0, every rank reading its slice, the parameter all-gather.
+  const double t1 = now_seconds();
+  const int64_t bytes = 3 * int64_t(params_.size()) * int64_t(sizeof(float));
+  char timing[160];
+  std::snprintf(timing, sizeof timing, "; %.1f MB of state in %.2f s (%.2f GB/s; choose%s %.2f s, read %.2f s)",
+                double(bytes) / 1e6, t1 - t0, double(bytes) / (t1 - t0) / 1e9,
+                cfg_.checkpoint.verify ? " + verify" : "", t_chosen - t0, t1 - t_chosen);
+  log_info("resumed from ", chosen, " at step ", step_, " (saved on ", ck.manifest.world_size, " rank(s), now ", W_,
+           ")", timing);
   metrics_->event({{"event", "resume"}, {"step", step_}, {"from", chosen}, {"saved_world_size", ck.manifest.world_size},
-                   {"world_size", W_}});
+                   {"world_size", W_}, {"bytes", bytes}, {"seconds", t1 - t0}, {"choose_s", t_chosen - t0},
+                   {"read_s", t1 - t_chosen}, {"gb_per_s", double(bytes) / (t1 - t0) / 1e9}});
   return true;
 }
 
