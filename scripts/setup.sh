@@ -7,6 +7,8 @@
 #        CAIRN_SETUP_TORCH=1 scripts/setup.sh   also torch and transformers (several GB) for
 #                                               the Hugging Face round-trip checks
 #        CAIRN_SETUP_PYTHON=0 scripts/setup.sh  no Python environment (those tests then skip)
+#        CAIRN_SETUP_FUZZ=1 scripts/setup.sh    also clang, its sanitizer/libFuzzer runtime and
+#                                               libomp (~200 MB) for the harnesses in tests/fuzz/
 # The Python environment lives in $CAIRN_VENV (default ~/.cache/cairn/venv), shared by every
 # clone on the machine.
 set -euo pipefail
@@ -24,6 +26,7 @@ packages=(
   openmpi-bin libopenmpi-dev
   python3 python3-venv time
 )
+[ "${CAIRN_SETUP_FUZZ:-0}" = 1 ] && packages+=(clang libclang-rt-14-dev libomp-dev)
 
 missing=()
 for p in "${packages[@]}"; do

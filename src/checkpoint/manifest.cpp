@@ -35,6 +35,13 @@ struct Fields {
     return v;
   }
   int64_t integer(const char* key) const { return get(key, &json::is_number_integer, "an integer").get<int64_t>(); }
+  // A field stored in an int (version, world size, rank): out of range must not wrap.
+  int small_int(const char* key) const {
+    const int64_t v = integer(key);
+    const std::string name = ctx.empty() ? std::string(key) : ctx + "." + key;
+    CAIRN_CHECK(v >= 0 && v <= INT32_MAX, path, ": field '", name, "' = ", v, " is out of range (manifest corrupt)");
+    return int(v);
+  }
   std::string string(const char* key) const { return get(key, &json::is_string, "a string").get<std::string>(); }
   const json& array(const char* key) const { return get(key, &json::is_array, "an array"); }
   const json& object(const char* key) const { return get(key, &json::is_object, "an object"); }
@@ -106,12 +113,12 @@ Manifest Manifest::from_json(const json& j, const std::string& path) {
   CAIRN_CHECK(top.string("format") == kCheckpointFormat, path, ": not a cairn checkpoint manifest (format '",
               top.string("format"), "')");
   Manifest m;
-  m.format_version = int(top.integer("format_version"));
+  m.format_version = top.small_int("format_version");
   CAIRN_CHECK(m.format_version == kFormatVersion || m.format_version == kFormatVersionEncoded, path,
               ": checkpoint format version ", m.format_version, " but this cairn reads versions ", kFormatVersion,
               " and ", kFormatVersionEncoded, " (use the cairn that wrote it)");
   m.step = top.integer("step");
-  m.world_size = int(top.integer("world_size"));
+  m.world_size = top.small_int("world_size");
   m.created = top.string("created");
   for (const json& b : top.array("buffers")) {
     CAIRN_CHECK(b.is_string(), path, ": field 'buffers' must hold strings (manifest corrupt)");
@@ -126,7 +133,7 @@ Manifest Manifest::from_json(const json& j, const std::string& path) {
   for (size_t r = 0; r < shards.size(); ++r) {
     Fields sf{shards[r], str("shards[", r, "]"), path};
     ManifestShard s;
-    s.rank = int(sf.integer("rank"));
+    s.rank = sf.small_int("rank");
     s.file = sf.string("file");
     CAIRN_CHECK(is_plain_file_name(s.file), path, ": shard file name '", s.file,
                 "' would leave the checkpoint directory (refused; the manifest is corrupt or not trustworthy)");
@@ -163,7 +170,7 @@ Manifest Manifest::read(const std::string& path) {
   json j;
   try {
     j = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for a number like 1e999
     CAIRN_FAIL(path, ": not valid JSON (", e.what(), "; the manifest is corrupt)");
   }
   return from_json(j, path);

@@ -221,7 +221,7 @@ SafetensorsFile SafetensorsFile::open(const std::string& path) {
   json header;
   try {
     header = json::parse(text, on_event);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for a number like 1e999
     CAIRN_FAIL(bad, "header is not valid JSON (", e.what(), ")");
   }
   CAIRN_CHECK(duplicate.empty(), bad, "duplicate key '", duplicate, "' in the header");

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <functional>
+#include <limits>
 #include <map>
 #include <sstream>
 
@@ -28,13 +29,45 @@ struct Key {
   std::string full() const { return std::string(section) + "." + name; }
 };
 
+// A TOML basic string. Control characters must be escaped (TOML 1.0 §2.4), or the resolved
+// config that run.dir/config.toml and every checkpoint store would not parse back on resume.
 std::string toml_string(const std::string& s) {
   std::string out = "\"";
   for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if ((u < 0x20 && c != '\t') || u == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04X", u);
+      out += buf;
+    } else {
+      out += c;
+    }
   }
   return out + "\"";
+}
+
+// TOML text is UTF-8; a --set value taken verbatim as a string must be too.
+bool is_valid_utf8(const std::string& s) {
+  for (size_t i = 0; i < s.size();) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    const int n = c < 0x80 ? 0 : (c >> 5) == 0x6 ? 1 : (c >> 4) == 0xe ? 2 : (c >> 3) == 0x1e ? 3 : -1;
+    if (n < 0 || s.size() - i <= size_t(n)) return false;  // bad lead byte, or truncated
+    uint32_t cp = n == 0 ? c : c & (0x3f >> n);
+    for (int k = 1; k <= n; ++k) {
+      const unsigned char d = static_cast<unsigned char>(s[i + size_t(k)]);
+      if ((d >> 6) != 0x2) return false;
+      cp = (cp << 6) | (d & 0x3f);
+    }
+    const uint32_t min_cp[] = {0, 0x80, 0x800, 0x10000};
+    if (cp < min_cp[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;  // overlong, surrogate
+    i += size_t(n) + 1;
+  }
+  return true;
 }
 
 std::string toml_float(double v) {
@@ -56,9 +89,19 @@ const char* kind_name(Kind k) {
   return "?";
 }
 
-// Typed read of a TOML node; the Key has checked the kind already.
+// Typed read of a TOML node; the Key has checked the kind already. An integer given for a
+// float key converts even where a double cannot hold it exactly (toml++'s value<double>()
+// is empty then).
 int64_t as_int(const toml::node& n) { return *n.value<int64_t>(); }
-double as_float(const toml::node& n) { return *n.value<double>(); }
+double as_float(const toml::node& n) { return n.is_integer() ? double(*n.value<int64_t>()) : *n.value<double>(); }
+
+// An integer key narrower than TOML's int64 (e.g. model.n_layer) must not wrap silently.
+template <typename T>
+T narrow_int(int64_t v, const char* key) {
+  CAIRN_CHECK(v >= int64_t(std::numeric_limits<T>::min()) && v <= int64_t(std::numeric_limits<T>::max()), key,
+              " = ", v, " is out of range (at most ", std::numeric_limits<T>::max(), ")");
+  return T(v);
+}
 bool as_bool(const toml::node& n) { return *n.value<bool>(); }
 std::string as_string(const toml::node& n) { return *n.value<std::string>(); }
 std::vector<std::string> as_string_list(const toml::node& n) {
@@ -74,7 +117,9 @@ std::string toml_string_list(const std::vector<std::string>& v) {
 
 #define CAIRN_KEY_INT(sec, key, req, doc)                                                        \
   Key { #sec, #key, Kind::kInt, req, doc,                                                        \
-        [](Config& c, const toml::node& n) { c.sec.key = decltype(c.sec.key)(as_int(n)); },     \
+        [](Config& c, const toml::node& n) {                                                     \
+          c.sec.key = narrow_int<decltype(c.sec.key)>(as_int(n), #sec "." #key);                 \
+        },                                                                                       \
         [](const Config& c) { return std::to_string(c.sec.key); } }
 #define CAIRN_KEY_FLOAT(sec, key, req, doc)                                                      \
   Key { #sec, #key, Kind::kFloat, req, doc,                                                      \
@@ -182,6 +227,7 @@ void apply_override(toml::table& root, const std::string& source, const std::str
   try {
     parsed = toml::parse("v = " + value);
   } catch (const toml::parse_error&) {
+    CAIRN_CHECK(is_valid_utf8(value), "--set ", section, ".", name, ": the value is not valid UTF-8");
     parsed = toml::table{{"v", value}};
   }
   if (!root.contains(section)) root.insert(section, toml::table{});
@@ -256,7 +302,13 @@ Config Config::parse(const std::string& text, const std::string& source, const s
       CAIRN_CHECK(k, source, ": unknown config key ", section, ".", name, " (keys in [", section, "]: ",
                   known_keys(section), ")");
       CAIRN_CHECK(kind_matches(k->kind, node), source, ": ", k->full(), " must be ", kind_name(k->kind));
-      k->set(c, node);
+      try {
+        k->set(c, node);
+      } catch (const UsageError&) {
+        throw;
+      } catch (const Error& e) {
+        CAIRN_FAIL(source, ": ", e.what());
+      }
     }
   }
   for (const Key& k : keys()) {
