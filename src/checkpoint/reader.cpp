@@ -194,8 +194,10 @@ Checkpoint open_checkpoint(const std::string& dir, bool verify_checksums) {
   return c;
 }
 
-std::optional<Checkpoint> find_resume_checkpoint(const std::string& run_dir, bool verify) {
-  std::vector<std::string> dirs = list_checkpoints(run_dir);
+std::optional<Checkpoint> find_resume_checkpoint(const std::string& run_dir, bool verify, int64_t before_step) {
+  std::vector<std::string> dirs;
+  for (const std::string& d : list_checkpoints(run_dir))
+    if (parse_step_dir_name(fs::path(d).filename().string()) < before_step) dirs.push_back(d);
   for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) {
     try {
       return open_checkpoint(*it, verify);
@@ -265,6 +267,21 @@ void read_flat_range(const Checkpoint& ckpt, const std::string& buffer, int64_t 
       CAIRN_CHECK(xxh3_64(dst, size_t(t.bytes())) == rec.xxh3, f.path(), ": checksum mismatch in piece ", rec.name,
                   kUseEarlier);
     }
+  });
+}
+
+void verify_partial_pieces(const Checkpoint& ckpt, const std::string& buffer, int64_t begin, int64_t end) {
+  auto it = ckpt.pieces.find(buffer);
+  CAIRN_CHECK(it != ckpt.pieces.end(), ckpt.dir, ": checkpoint has no buffer '", buffer, "'");
+  std::vector<const Checkpoint::PieceRef*> partial;
+  for (const Checkpoint::PieceRef& p : it->second)
+    if (p.begin < end && p.end > begin && (p.begin < begin || p.end > end)) partial.push_back(&p);
+  parallel_checked(int64_t(partial.size()), [&](int64_t k) {
+    const Checkpoint::PieceRef& p = *partial[size_t(k)];
+    const SafetensorsFile& f = ckpt.shards[size_t(p.file)];
+    const PieceRecord& rec = ckpt.manifest.shards[size_t(p.shard)].pieces[size_t(p.piece)];
+    CAIRN_CHECK(f.checksum(f.tensors()[p.entry]) == rec.xxh3, f.path(), ": checksum mismatch in piece ", rec.name,
+                kUseEarlier);
   });
 }
 

@@ -53,17 +53,25 @@ struct Checkpoint {
 // Opens `dir` (a step directory). verify_checksums also sets verify_reads.
 Checkpoint open_checkpoint(const std::string& dir, bool verify_checksums);
 
-// The newest committed checkpoint of run_dir that opens (with verify: whose checksums
-// hold); each one skipped is logged as a warning with the reason. nullopt if none.
-std::optional<Checkpoint> find_resume_checkpoint(const std::string& run_dir, bool verify);
+// The newest committed checkpoint of run_dir, of a step below before_step, that opens
+// (with verify: whose checksums hold); each one skipped is logged as a warning with the
+// reason. nullopt if none.
+std::optional<Checkpoint> find_resume_checkpoint(const std::string& run_dir, bool verify,
+                                                 int64_t before_step = INT64_MAX);
 
 // A checkpoint directory as it is, or a run directory (or its checkpoints/) meaning its
 // newest checkpoint that opens. Throws naming `path` if neither.
 std::string resolve_checkpoint_path(const std::string& path);
 
 // Elements [begin, end) of `buffer` into out[0, end - begin). Reads only the needed bytes,
-// in parallel over the pieces involved. Thread safe.
+// in parallel over the pieces involved; with ckpt.verify_reads, checks the checksum of every
+// piece it reads whole. Thread safe.
 void read_flat_range(const Checkpoint& ckpt, const std::string& buffer, int64_t begin, int64_t end, float* out);
+
+// Checks the checksums of the pieces of `buffer` that [begin, end) covers only in part (which
+// read_flat_range cannot check): a resuming rank whose owned range cuts pieces calls it so
+// that, over all ranks, every piece is verified. Throws like read_flat_range.
+void verify_partial_pieces(const Checkpoint& ckpt, const std::string& buffer, int64_t begin, int64_t end);
 
 // Throws one line naming the first difference between the checkpoint's layout and the
 // model's (a tensor only one has, a shape, an offset, the total).

@@ -7,7 +7,9 @@
 //             config (resolved TOML), model, data identity, world_size
 // The LR schedule is a pure function of (step, config) and the loader a pure function of
 // (seed, step): recording them lets resume check them rather than trust them.
+#include <algorithm>
 #include <chrono>
+#include <climits>
 #include <cstdio>
 #include <filesystem>
 
@@ -120,62 +122,92 @@ bool Trainer::save(int64_t step, bool wait) {
   return s.ok;
 }
 
-// Rank 0 picks the checkpoint (newest valid, with fallback) and every rank opens it; each
-// rank reads only its new owned slice of params/m/v (resharding when W differs), then the
-// parameters are all-gathered.
+// Rank 0 picks the newest checkpoint whose structure is sound (manifest, shard sizes and
+// headers) and every rank reads its new owned slice of params/m/v from it (resharding when
+// W differs), checking each piece's checksum as it reads (checkpoint.verify): one pass over
+// the data, spread over the ranks, instead of a checksum pass on rank 0 followed by the
+// reads. If any rank finds damage, all ranks agree on it and, with --resume auto, fall back
+// to the previous checkpoint. The parameters are then all-gathered.
 bool Trainer::resume() {
   if (opts_.resume == "none") return false;
   const double t0 = now_seconds();
-  std::string chosen, error;
-  if (rank_ == 0) {
-    try {
-      ckpt::cleanup_tmp(cfg_.run.dir);  // logs what it removes
-      if (opts_.resume == "auto") {
-        if (auto found = ckpt::find_resume_checkpoint(cfg_.run.dir, cfg_.checkpoint.verify)) chosen = found->dir;
-      } else {
-        chosen = ckpt::open_checkpoint(ckpt::resolve_checkpoint_path(opts_.resume), cfg_.checkpoint.verify).dir;
+  const bool automatic = opts_.resume == "auto";
+  int64_t before = INT64_MAX;  // after damage is found: only older checkpoints
+  double choose_s = 0;
+  for (;;) {
+    const double t_try = now_seconds();
+    std::string chosen, error;
+    if (rank_ == 0) {
+      try {
+        if (before == INT64_MAX) ckpt::cleanup_tmp(cfg_.run.dir);  // logs what it removes
+        if (automatic) {
+          if (auto found = ckpt::find_resume_checkpoint(cfg_.run.dir, false, before)) chosen = found->dir;
+        } else {
+          chosen = ckpt::open_checkpoint(ckpt::resolve_checkpoint_path(opts_.resume), false).dir;
+        }
+      } catch (const Error& e) {
+        error = e.what();
       }
-    } catch (const Error& e) {
-      error = e.what();
     }
-  }
-  error = broadcast_string(comm_, error, 0);
-  if (!error.empty()) throw CollectiveError(error);
-  chosen = broadcast_string(comm_, chosen, 0);
-  if (chosen.empty()) {
-    log_info("no checkpoint in ", cfg_.run.dir, ": starting from scratch");
-    return false;
-  }
+    error = broadcast_string(comm_, error, 0);
+    if (!error.empty()) throw CollectiveError(error);
+    chosen = broadcast_string(comm_, chosen, 0);
+    if (chosen.empty()) {
+      log_info("no checkpoint in ", cfg_.run.dir, ": starting from scratch");
+      // A damaged checkpoint may have been partly read: the fresh start needs zero moments.
+      std::fill(optimizer_->m().begin(), optimizer_->m().end(), 0.0f);
+      std::fill(optimizer_->v().begin(), optimizer_->v().end(), 0.0f);
+      return false;
+    }
 
-  const double t_chosen = now_seconds();  // rank 0 picked (with verify: checksummed) it
-  ckpt::Checkpoint ck = ckpt::open_checkpoint(chosen, false);
-  ck.verify_reads = cfg_.checkpoint.verify;
-  ckpt::check_layout_matches(ck, to_ckpt_layout(model_->layout()));
-  const nlohmann::json& st = ck.state();
-  check_resume_compatible(st, chosen);
+    ckpt::Checkpoint ck = ckpt::open_checkpoint(chosen, false);
+    ck.verify_reads = cfg_.checkpoint.verify;
+    ckpt::check_layout_matches(ck, to_ckpt_layout(model_->layout()));
+    const nlohmann::json& st = ck.state();
+    check_resume_compatible(st, chosen);
+    choose_s += now_seconds() - t_try;
 
-  const Range owned = optimizer_->owned();
-  Progress loading("resume: reading " + chosen, 3 * owned.size() * int64_t(sizeof(float)), Progress::kBytes);
-  ckpt::read_flat_range_progress(ck, "params", owned.begin, owned.end, params_.data() + owned.begin, loading);
-  ckpt::read_flat_range_progress(ck, "adam_m", owned.begin, owned.end, optimizer_->m().data(), loading);
-  ckpt::read_flat_range_progress(ck, "adam_v", owned.begin, owned.end, optimizer_->v().data(), loading);
-  loading.done();
-  allgather_owned(comm_, params_.data(), int64_t(params_.size()));
-  step_ = ck.step();
-  // Load time as a user sees it: choosing (and with checkpoint.verify checksumming) the
-  // checkpoint on rank 0, every rank reading its slice, the parameter all-gather.
-  const double t1 = now_seconds();
-  const int64_t bytes = 3 * int64_t(params_.size()) * int64_t(sizeof(float));
-  char timing[160];
-  std::snprintf(timing, sizeof timing, "; %.1f MB of state in %.2f s (%.2f GB/s; choose%s %.2f s, read %.2f s)",
-                double(bytes) / 1e6, t1 - t0, double(bytes) / (t1 - t0) / 1e9,
-                cfg_.checkpoint.verify ? " + verify" : "", t_chosen - t0, t1 - t_chosen);
-  log_info("resumed from ", chosen, " at step ", step_, " (saved on ", ck.manifest.world_size, " rank(s), now ", W_,
-           ")", timing);
-  metrics_->event({{"event", "resume"}, {"step", step_}, {"from", chosen}, {"saved_world_size", ck.manifest.world_size},
-                   {"world_size", W_}, {"bytes", bytes}, {"seconds", t1 - t0}, {"choose_s", t_chosen - t0},
-                   {"read_s", t1 - t_chosen}, {"gb_per_s", double(bytes) / (t1 - t0) / 1e9}});
-  return true;
+    const Range owned = optimizer_->owned();
+    std::string damage;
+    try {
+      Progress loading("resume: reading " + chosen, 3 * owned.size() * int64_t(sizeof(float)), Progress::kBytes);
+      ckpt::read_flat_range_progress(ck, "params", owned.begin, owned.end, params_.data() + owned.begin, loading);
+      ckpt::read_flat_range_progress(ck, "adam_m", owned.begin, owned.end, optimizer_->m().data(), loading);
+      ckpt::read_flat_range_progress(ck, "adam_v", owned.begin, owned.end, optimizer_->v().data(), loading);
+      loading.done();
+      if (cfg_.checkpoint.verify)
+        for (const char* b : {"params", "adam_m", "adam_v"}) ckpt::verify_partial_pieces(ck, b, owned.begin, owned.end);
+    } catch (const std::exception& e) {
+      damage = e.what();
+      if (damage.empty()) damage = "read failed";
+    }
+    if (!comm_.all_agree(damage.empty())) {
+      std::string first;
+      for (const std::string& e : allgather_strings(comm_, damage))
+        if (first.empty()) first = e;
+      if (!automatic) throw CollectiveError(first);
+      if (rank_ == 0) log_warn("skipping checkpoint ", chosen, ": ", first, "; falling back to the previous one");
+      before = ck.step();
+      continue;
+    }
+
+    allgather_owned(comm_, params_.data(), int64_t(params_.size()));
+    step_ = ck.step();
+    // Load time as a user sees it: choosing the checkpoint, every rank reading (and with
+    // checkpoint.verify checksumming) its slice, the parameter all-gather.
+    const double t1 = now_seconds();
+    const int64_t bytes = 3 * int64_t(params_.size()) * int64_t(sizeof(float));
+    char timing[160];
+    std::snprintf(timing, sizeof timing, "; %.1f MB of state in %.2f s (%.2f GB/s; choose %.2f s, read%s %.2f s)",
+                  double(bytes) / 1e6, t1 - t0, double(bytes) / (t1 - t0) / 1e9, choose_s,
+                  cfg_.checkpoint.verify ? " + verify" : "", t1 - t0 - choose_s);
+    log_info("resumed from ", chosen, " at step ", step_, " (saved on ", ck.manifest.world_size, " rank(s), now ", W_,
+             ")", timing);
+    metrics_->event({{"event", "resume"}, {"step", step_}, {"from", chosen}, {"saved_world_size", ck.manifest.world_size},
+                     {"world_size", W_}, {"bytes", bytes}, {"seconds", t1 - t0}, {"choose_s", choose_s},
+                     {"read_s", t1 - t0 - choose_s}, {"gb_per_s", double(bytes) / (t1 - t0) / 1e9}});
+    return true;
+  }
 }
 
 // The data set and the keys that fix the data order must match the checkpoint's; other
