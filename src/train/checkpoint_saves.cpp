@@ -84,6 +84,7 @@ void Trainer::report_save(const ckpt::AsyncSaveResult& r, bool async) {
                    {"pieces", c.pieces}, {"referenced", c.referenced},
                    {"seconds", r.wall_seconds}, {"stall_s", stall},
                    {"snapshot_s", r.snapshot_seconds}, {"write_s", c.write_seconds},
+                   {"snapshot_wait_s", r.snapshot_wait_seconds}, {"writer_wait_s", r.writer_wait_seconds},
                    {"commit_s", r.commit_seconds}, {"gb_per_s", gb_per_s}, {"overhead", overhead},
                    {"logical_hash", c.logical_hash}});
 }
