@@ -10,7 +10,8 @@
 #   4. training overhead: 21 steps with no periodic save, async every 10, sync every 10
 #      (one rank, 2 threads), peak RSS of each.
 # Prints markdown tables (docs/benchmarks.md). Takes ~15 minutes on 2 cores.
-# Usage: scripts/bench/ckpt_io.sh   (CAIRN=path/to/cairn, OUT=dir on the file system to test)
+# Usage: scripts/bench/ckpt_io.sh   (CAIRN=path/to/cairn, OUT=dir on the file system to test,
+#        KEEP=1 to keep the runs; needs ~40 GB free there while it runs)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 CAIRN=${CAIRN:-build/bin/cairn}
@@ -133,5 +134,5 @@ for how in none async sync; do
   printf '| %s | %.0f | %.1f | %s | %s | %s | %.1f | %.0f |\n' $how "$ms" "$(awk "BEGIN {print 256 * 1000 / $ms}")" \
     "$stalls" "$snaps" "$secs" "$wall" "$(awk "BEGIN {print $(cat $d.rss) / 1024}")"
 done
-echo
-echo "(kept: $OUT; remove it when done)"
+# The runs hold ~40 GB of checkpoints: removed unless KEEP=1.
+if [ "${KEEP:-0}" = 1 ]; then echo; echo "(kept: $OUT)"; else rm -rf "$OUT"; fi
