@@ -15,7 +15,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config
-  libeigen3-dev          # CPU matrix products (single-threaded tiles)
+  libeigen3-dev          # vector math; the GEMM fallback without OpenBLAS
   libtomlplusplus-dev    # config parser
   nlohmann-json3-dev     # manifests, safetensors headers
   libxxhash-dev          # per-piece checksums (xxh3-64)
@@ -23,6 +23,7 @@ packages=(
   libzstd-dev            # checkpoint compression
   libprotobuf-dev protobuf-compiler  # TensorBoard event files (run.tensorboard)
   libgtest-dev libgmock-dev libbenchmark-dev
+  libopenblas-serial-dev # CPU matrix products: single-threaded sgemm per output tile
   openmpi-bin libopenmpi-dev
   python3 python3-venv time
 )

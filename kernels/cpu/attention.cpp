@@ -2,7 +2,7 @@
 //
 // Work is cut by (sequence b, head h) and, inside, by fixed chunks of kQueryChunk queries.
 // A chunk [q0, q1) only needs keys [0, q1): its scores, the att@v product and all backward
-// products are single-threaded Eigen GEMMs on strided views of qkv/att (gemm_tiles.h); the
+// products are single-threaded gemm() calls on strided views of qkv/att (gemm.h); the
 // few entries of those blocks above the diagonal are exact zeros in att.
 //   forward:  tile = (b, h, chunk); rows are independent, so chunks run in parallel.
 //   backward: tile = (b, h); its chunks run in order, because every chunk adds into the
@@ -16,7 +16,8 @@
 #include <vector>
 
 #include "kernels/cpu/dropout_mask.h"
-#include "kernels/cpu/gemm_tiles.h"
+#include "core/parallel.h"
+#include "kernels/cpu/gemm.h"
 #include "kernels/cpu/vector_math.h"
 #include "kernels/kernels.h"
 
@@ -86,7 +87,6 @@ void attention_forward(float* out, float* att, const float* qkv, int B, int T, i
   const int64_t hs = C / NH;
   const float scale = 1.0f / std::sqrt(float(hs));
   const int64_t n_chunks = ceil_div(T, kQueryChunk);
-  pin_gemm_blocking();
   parallel_for(int64_t(B) * NH * n_chunks, [&](int64_t tile) {
     const int64_t bh = tile / n_chunks, b = bh / NH, h = bh % NH;
     const HeadViews hv(b, h, T, C, NH);
@@ -94,23 +94,23 @@ void attention_forward(float* out, float* att, const float* qkv, int B, int T, i
     const int64_t nq = T - q0 < kQueryChunk ? T - q0 : kQueryChunk;
     const int64_t kend = q0 + nq;  // keys this chunk can see
 
-    const auto q = mat(qkv + hv.q_off + q0 * hv.qkv_stride, nq, hs, hv.qkv_stride);
-    const auto k = mat(qkv + hv.k_off, kend, hs, hv.qkv_stride);
-    const auto v = mat(qkv + hv.v_off, kend, hs, hv.qkv_stride);
+    const float* q = qkv + hv.q_off + q0 * hv.qkv_stride;
+    const float* k = qkv + hv.k_off;
+    const float* v = qkv + hv.v_off;
+    const int64_t ld = hv.qkv_stride;
     float* att_rows = att + hv.att_off + q0 * T;
-    auto scores = mat(att_rows, nq, kend, T);
-    scores.noalias() = q * k.transpose();
+    gemm(Trans::kNo, Trans::kYes, nq, kend, hs, q, ld, k, ld, 0.0f, att_rows, T);  // scores = q k^T
     for (int64_t i = 0; i < nq; ++i) softmax_row(att_rows + i * T, q0 + i, T, scale);
 
-    auto y = mat(out + hv.out_off + q0 * C, nq, hs, C);
+    float* y = out + hv.out_off + q0 * C;
     if (drop.p == 0.0f) {
-      y.noalias() = mat(static_cast<const float*>(att_rows), nq, kend, T) * v;
+      gemm(Trans::kNo, Trans::kNo, nq, hs, kend, att_rows, T, v, ld, 0.0f, y, C);  // y = att v
     } else {
       float* factor = scratch(0, nq * kend);
       float* dropped = scratch(1, nq * kend);
       chunk_dropout_factors(factor, drop, hv, q0, nq, kend);
       apply_factors(dropped, att_rows, T, factor, nq, kend);
-      y.noalias() = mat(static_cast<const float*>(dropped), nq, kend, kend) * v;
+      gemm(Trans::kNo, Trans::kNo, nq, hs, kend, dropped, kend, v, ld, 0.0f, y, C);
     }
   });
 }
@@ -123,7 +123,6 @@ void attention_backward(float* dqkv, const float* dout, const float* qkv, const 
   const int64_t hs = C / NH;
   const float scale = 1.0f / std::sqrt(float(hs));
   const bool dropout = drop.p != 0.0f;
-  pin_gemm_blocking();
   parallel_for(int64_t(B) * NH, [&](int64_t bh) {
     const HeadViews hv(bh / NH, bh % NH, T, C, NH);
     const int64_t chunk_size = kQueryChunk * int64_t(T);
@@ -135,24 +134,24 @@ void attention_backward(float* dqkv, const float* dout, const float* qkv, const 
       const int64_t nq = T - q0 < kQueryChunk ? T - q0 : kQueryChunk;
       const int64_t kend = q0 + nq;
       const float* att_rows = att + hv.att_off + q0 * T;
-      const auto q = mat(qkv + hv.q_off + q0 * hv.qkv_stride, nq, hs, hv.qkv_stride);
-      const auto k = mat(qkv + hv.k_off, kend, hs, hv.qkv_stride);
-      const auto v = mat(qkv + hv.v_off, kend, hs, hv.qkv_stride);
-      const auto dy = mat(dout + hv.out_off + q0 * C, nq, hs, C);
-      auto dq = mat(dqkv + hv.q_off + q0 * hv.qkv_stride, nq, hs, hv.qkv_stride);
-      auto dk = mat(dqkv + hv.k_off, kend, hs, hv.qkv_stride);
-      auto dv = mat(dqkv + hv.v_off, kend, hs, hv.qkv_stride);
+      const int64_t ld = hv.qkv_stride;
+      const float* q = qkv + hv.q_off + q0 * ld;
+      const float* k = qkv + hv.k_off;
+      const float* v = qkv + hv.v_off;
+      const float* dy = dout + hv.out_off + q0 * C;
+      float* dq = dqkv + hv.q_off + q0 * ld;
+      float* dk = dqkv + hv.k_off;
+      float* dv = dqkv + hv.v_off;
 
-      if (dropout) {
+      if (dropout) {  // dv += D^T dy
         chunk_dropout_factors(factor, drop, hv, q0, nq, kend);
         apply_factors(dropped, att_rows, T, factor, nq, kend);
-        dv.noalias() += mat(static_cast<const float*>(dropped), nq, kend, kend).transpose() * dy;
+        gemm(Trans::kYes, Trans::kNo, kend, hs, nq, dropped, kend, dy, C, 1.0f, dv, ld);
       } else {
-        dv.noalias() += mat(att_rows, nq, kend, T).transpose() * dy;
+        gemm(Trans::kYes, Trans::kNo, kend, hs, nq, att_rows, T, dy, C, 1.0f, dv, ld);
       }
 
-      auto g = mat(grad, nq, kend, kend);
-      g.noalias() = dy * v.transpose();  // dD
+      gemm(Trans::kNo, Trans::kYes, nq, kend, hs, dy, C, v, ld, 0.0f, grad, kend);  // dD = dy v^T
       for (int64_t i = 0; i < nq; ++i) {
         const int64_t len = q0 + i + 1;
         const float* p = att_rows + i * T;
@@ -165,9 +164,8 @@ void attention_backward(float* dqkv, const float* dout, const float* qkv, const 
         for (int64_t j = 0; j < len; ++j) gi[j] = p[j] * (gi[j] - dot) * scale;
         std::memset(gi + len, 0, (kend - len) * sizeof(float));
       }
-      const auto ds = mat(static_cast<const float*>(grad), nq, kend, kend);
-      dq.noalias() += ds * k;
-      dk.noalias() += ds.transpose() * q;
+      gemm(Trans::kNo, Trans::kNo, nq, hs, kend, grad, kend, k, ld, 1.0f, dq, ld);   // dq += dS k
+      gemm(Trans::kYes, Trans::kNo, kend, hs, nq, grad, kend, q, ld, 1.0f, dk, ld);  // dk += dS^T q
     }
   });
 }

@@ -2,8 +2,8 @@
 // matmul_nt_forward/backward (weight [OC,IC], the tied LM head).
 //
 // Every product is tiled over its OUTPUT (gemm_tiles.h): each block is one single-threaded
-// Eigen GEMM accumulating (noalias +=) straight into the destination over the full
-// reduction dimension, so the bits do not depend on the thread count:
+// gemm() (gemm.h) accumulating straight into the destination over the full reduction
+// dimension, so the bits do not depend on the thread count:
 //   forward  out    [N,OC]  blocks of rows x cols, reduce over IC
 //   backward dinp   [N,IC]  reduce over OC
 //            dweight        reduce over all N rows (inp^T restricted to the block's columns)
@@ -34,64 +34,48 @@ void bias_backward(float* dbias, const float* dout, int N, int OC) {
 
 void matmul_forward(float* out, const float* inp, const float* weight, const float* bias,
                     int N, int IC, int OC) {
-  const auto x = mat(inp, N, IC, IC);
-  const auto w = mat(weight, IC, OC, OC);
-  auto y = mat(out, N, OC, OC);
   for_each_output_tile(N, OC, [&](int64_t r0, int64_t nr, int64_t c0, int64_t nc) {
-    for (int64_t r = r0; r < r0 + nr; ++r) {
-      float* row = out + r * OC + c0;
-      if (bias) {
-        std::memcpy(row, bias + c0, nc * sizeof(float));
-      } else {
-        std::memset(row, 0, nc * sizeof(float));
-      }
+    float* y = out + r0 * OC + c0;
+    if (bias) {
+      for (int64_t r = 0; r < nr; ++r) std::memcpy(y + r * OC, bias + c0, nc * sizeof(float));
     }
-    y.block(r0, c0, nr, nc).noalias() += x.middleRows(r0, nr) * w.middleCols(c0, nc);
+    // y = x[r0:r0+nr, :] @ w[:, c0:c0+nc] (+ the bias rows)
+    gemm(Trans::kNo, Trans::kNo, nr, nc, IC, inp + r0 * IC, IC, weight + c0, OC, bias ? 1.0f : 0.0f, y, OC);
   });
 }
 
 void matmul_backward(float* dinp, float* dweight, float* dbias, const float* dout,
                      const float* inp, const float* weight, int N, int IC, int OC) {
-  const auto dy = mat(dout, N, OC, OC);
-  if (dinp) {
-    const auto w = mat(weight, IC, OC, OC);
-    auto dx = mat(dinp, N, IC, IC);
+  if (dinp) {  // dx[r0.., c0..] += dy[r0.., :] @ w[c0.., :]^T
     for_each_output_tile(N, IC, [&](int64_t r0, int64_t nr, int64_t c0, int64_t nc) {
-      dx.block(r0, c0, nr, nc).noalias() += dy.middleRows(r0, nr) * w.middleRows(c0, nc).transpose();
+      gemm(Trans::kNo, Trans::kYes, nr, nc, OC, dout + r0 * OC, OC, weight + c0 * OC, OC, 1.0f,
+           dinp + r0 * IC + c0, IC);
     });
   }
-  const auto x = mat(inp, N, IC, IC);
-  auto dw = mat(dweight, IC, OC, OC);
+  // dw[r0.., c0..] += x[:, r0..]^T @ dy[:, c0..]
   for_each_output_tile(IC, OC, [&](int64_t r0, int64_t nr, int64_t c0, int64_t nc) {
-    dw.block(r0, c0, nr, nc).noalias() += x.middleCols(r0, nr).transpose() * dy.middleCols(c0, nc);
+    gemm(Trans::kYes, Trans::kNo, nr, nc, N, inp + r0, IC, dout + c0, OC, 1.0f, dweight + r0 * OC + c0, OC);
   });
   if (dbias) bias_backward(dbias, dout, N, OC);
 }
 
 void matmul_nt_forward(float* out, const float* inp, const float* weight, int N, int IC, int OC) {
-  const auto x = mat(inp, N, IC, IC);
-  const auto w = mat(weight, OC, IC, IC);
-  auto y = mat(out, N, OC, OC);
+  // y[r0.., c0..] = x[r0.., :] @ w[c0.., :]^T
   for_each_output_tile(N, OC, [&](int64_t r0, int64_t nr, int64_t c0, int64_t nc) {
-    for (int64_t r = r0; r < r0 + nr; ++r) std::memset(out + r * OC + c0, 0, nc * sizeof(float));
-    y.block(r0, c0, nr, nc).noalias() += x.middleRows(r0, nr) * w.middleRows(c0, nc).transpose();
+    gemm(Trans::kNo, Trans::kYes, nr, nc, IC, inp + r0 * IC, IC, weight + c0 * IC, IC, 0.0f, out + r0 * OC + c0, OC);
   });
 }
 
 void matmul_nt_backward(float* dinp, float* dweight, const float* dout, const float* inp,
                         const float* weight, int N, int IC, int OC) {
-  const auto dy = mat(dout, N, OC, OC);
-  const auto x = mat(inp, N, IC, IC);
-  const auto w = mat(weight, OC, IC, IC);
-  if (dinp) {
-    auto dx = mat(dinp, N, IC, IC);
+  if (dinp) {  // dx[r0.., c0..] += dy[r0.., :] @ w[:, c0..]
     for_each_output_tile(N, IC, [&](int64_t r0, int64_t nr, int64_t c0, int64_t nc) {
-      dx.block(r0, c0, nr, nc).noalias() += dy.middleRows(r0, nr) * w.middleCols(c0, nc);
+      gemm(Trans::kNo, Trans::kNo, nr, nc, OC, dout + r0 * OC, OC, weight + c0, IC, 1.0f, dinp + r0 * IC + c0, IC);
     });
   }
-  auto dw = mat(dweight, OC, IC, IC);
+  // dw[r0.., c0..] += dy[:, r0..]^T @ x[:, c0..]
   for_each_output_tile(OC, IC, [&](int64_t r0, int64_t nr, int64_t c0, int64_t nc) {
-    dw.block(r0, c0, nr, nc).noalias() += dy.middleCols(r0, nr).transpose() * x.middleCols(c0, nc);
+    gemm(Trans::kYes, Trans::kNo, nr, nc, N, dout + r0, OC, inp + c0, IC, 1.0f, dweight + r0 * IC + c0, IC);
   });
 }
 

@@ -147,6 +147,7 @@ const std::vector<Key>& keys() {
       CAIRN_KEY_INT(run, threads, false, "threads per rank; 0 = OMP_NUM_THREADS if set, else the node's cores divided among its ranks"),
       CAIRN_KEY_INT(run, log_every, false, "print a log line every N steps"),
       CAIRN_KEY_BOOL(run, rank_logs, false, "every rank also writes run.dir/logs/rank_R.log"),
+      CAIRN_KEY_BOOL(run, profile, false, "time every kernel call and print, at the end, where a step's time goes (ms per step by op; adds a clock read per call, a device synchronize per call on cuda)"),
       CAIRN_KEY_BOOL(run, tensorboard, false, "rank 0 writes TensorBoard event files to run.dir/tensorboard (train/val loss, lr, grad norm, tokens/s, checkpoint bytes and seconds)"),
       CAIRN_KEY_INT(model, n_layer, true, "transformer blocks"),
       CAIRN_KEY_INT(model, n_head, true, "attention heads; must divide n_embd"),

@@ -21,6 +21,7 @@ struct RunConfig {
   int log_every = 1;          // steps between log lines
   bool rank_logs = false;     // every rank also writes run.dir/logs/rank_R.log
   bool tensorboard = false;   // rank 0 writes TensorBoard events to run.dir/tensorboard
+  bool profile = false;       // time every kernel; print where a step's time goes at the end
 };
 
 struct ModelConfig {

@@ -19,6 +19,7 @@
 #include "core/parallel.h"
 #include "core/sharding.h"
 #include "kernels/ops.h"
+#include "kernels/profile.h"
 #include "train/freeze.h"
 #include "train/signals.h"
 #include "train/tensorboard/tensorboard.h"
@@ -111,6 +112,7 @@ void Trainer::setup() {
   // copy of the parameters and the gradient tree live on the GPU; the step gradient comes
   // back to the host for the reduce-scatter, AdamW and checkpoints (see docs/gpu.md).
   ops_ = &ops_for_device(cfg_.run.device);
+  if (cfg_.run.profile) ops_ = &profiled_ops(*ops_);  // run.profile: every kernel call timed
   ops_->set_tf32(cfg_.run.tf32);
   model_ = std::make_unique<gpt::GPT>(model_cfg_, cfg_.train.micro_batch, cfg_.model.seq_len, *ops_);
   const gpt::ParamLayout& layout = model_->layout();
@@ -118,13 +120,12 @@ void Trainer::setup() {
   const int block = G / W_;
   levels_.clear();
   for (int i = 0; i < tree_levels(block); ++i) levels_.emplace_back(*ops_, size_t(layout.total));
-  if (ops_ != &cpu_ops()) {
+  if (!on_host()) {
     device_params_ = DeviceBuffer<float>(*ops_, size_t(layout.total));
     host_block_sum_ = HostBuffer<float>(*ops_, size_t(layout.total));
     log_info("device: ", ops_->describe(), " | activations ", model_->activation_bytes() / 1048576.0, " MiB");
   }
   const Range owned = owned_range(layout.total, rank_, W_);
-  grads_owned_.assign(owned.size(), 0.0f);
   std::vector<optim::DecayRange> decay;
   for (const auto& t : layout.tensors)
     if (t.decay) decay.push_back({t.offset, t.offset + t.numel});
@@ -194,17 +195,23 @@ Trainer::StepResult Trainer::train_step(int64_t step) {
   r.loss = tree_sum_over_ranks(comm_, tree_sum(losses.data(), 0, block)) / G;
 
   // 2. Canonical reduce-scatter, order-free norm, clipping, AdamW on the owned slice.
-  reduce_scatter_canonical(comm_, host_block_sum(), total, grads_owned_.data(), scratch_);
-  optimizer_->zero_frozen(grads_owned_.data());  // train.freeze: as if they had no gradient
+  // The owned gradient slice needs no buffer of its own: at W = 1 it is the block sum itself,
+  // else the first slice of the scratch in which the reduce-scatter sums the rank partials
+  // (the copies into it are then no-ops). One full-size buffer less: 0.5 GB at 124M.
+  float* block_sum = host_block_sum();
+  if (W_ > 1) scratch_.resize(size_t(reduce_scatter_scratch_floats(total, W_)));
+  float* grads_owned = W_ == 1 ? block_sum : scratch_.data();
+  reduce_scatter_canonical(comm_, block_sum, total, grads_owned, scratch_);
+  optimizer_->zero_frozen(grads_owned);  // train.freeze: as if they had no gradient
   r.phases.reduce_ms = now_ms() - t;
   t = now_ms();
-  r.grad_norm = optim::global_grad_norm(comm_, grads_owned_.data(), optimizer_->owned(), total);
+  r.grad_norm = optim::global_grad_norm(comm_, grads_owned, optimizer_->owned(), total);
   float scale = 1.0f;
   if (cfg_.train.grad_clip > 0 && r.grad_norm > cfg_.train.grad_clip)
     scale = float(cfg_.train.grad_clip / (r.grad_norm + 1e-6));
   r.lr = optim::lr_at(step, cfg_.train.lr, cfg_.train.min_lr, cfg_.train.warmup_steps, cfg_.train.steps);
   wait_for_checkpoint_snapshot();  // an async save's snapshot of params/m/v must be taken
-  optimizer_->step(params_.data(), grads_owned_.data(), float(r.lr), step + 1, scale);
+  optimizer_->step(params_.data(), grads_owned, float(r.lr), step + 1, scale);
   r.phases.optim_ms = now_ms() - t;
 
   // 3. Everyone gets the updated parameters.
@@ -245,6 +252,9 @@ int Trainer::run() {
   install_preemption_handlers();
   if (cfg_.checkpoint.async) saver_ = std::make_unique<ckpt::AsyncSaver>();
   loop_start_ms_ = now_ms();
+  int64_t profiled_steps = 0;  // run.profile: steps after this process's first (warm-up) one
+  double profiled_ms = 0;
+  StepPhases profiled_phases;
 
   while (step_ < cfg_.train.steps) {
     double t0 = now_ms();
@@ -252,6 +262,15 @@ int Trainer::run() {
     ++step_;
     fault_point("train.step", step_);
     double ms = now_ms() - t0;
+    if (cfg_.run.profile && step_ == start + 1) reset_op_profile();
+    if (cfg_.run.profile && step_ > start + 1) {
+      ++profiled_steps;
+      profiled_ms += ms;
+      profiled_phases.fwd_bwd_ms += r.phases.fwd_bwd_ms;
+      profiled_phases.reduce_ms += r.phases.reduce_ms;
+      profiled_phases.optim_ms += r.phases.optim_ms;
+      profiled_phases.gather_ms += r.phases.gather_ms;
+    }
     metrics_->train_step(step_, r.loss, r.lr, r.grad_norm, ms, r.phases,
                          step_ % cfg_.run.log_every == 0 || step_ == cfg_.train.steps || step_ == start + 1);
     if (val_data_ && cfg_.train.eval_every > 0 && step_ % cfg_.train.eval_every == 0 && step_ < cfg_.train.steps)
@@ -268,6 +287,7 @@ int Trainer::run() {
       save(step_, /*wait=*/false);
   }
 
+  if (cfg_.run.profile) report_profile(profiled_steps, profiled_ms, profiled_phases);
   flush_saves();
   if (val_data_) metrics_->val(step_, evaluate());
   CAIRN_CHECK(save(step_, /*wait=*/true), "training finished but the final checkpoint could not be saved (see above)");
@@ -281,14 +301,14 @@ int Trainer::run() {
 // copy refreshed from it (once per step: params_ changes only in the optimizer update and on
 // resume).
 const float* Trainer::model_params() {
-  if (ops_ == &cpu_ops()) return params_.data();
+  if (on_host()) return params_.data();
   device_params_.upload(params_.data(), params_.size());
   return device_params_.data();
 }
 
 // This rank's block sum of the gradient tree, in host memory for the reduce-scatter.
-const float* Trainer::host_block_sum() {
-  if (ops_ == &cpu_ops()) return levels_[0].data();
+float* Trainer::host_block_sum() {
+  if (on_host()) return levels_[0].data();
   levels_[0].download(host_block_sum_.data(), host_block_sum_.size());
   return host_block_sum_.data();
 }
@@ -306,6 +326,51 @@ void Trainer::dump_final(const std::string& path) {
   std::ofstream out(path, std::ios::binary);
   for (const auto* buf : {&params_, &m, &v}) out.write(reinterpret_cast<const char*>(buf->data()), sizeof(float) * total);
   CAIRN_CHECK(out.good(), path, ": cannot write the final-state dump");
+}
+
+}  // namespace cairn
+
+namespace cairn {
+
+// run.profile: where a step's time went, from the second step of this process on (the first
+// one warms caches and allocates). Kernel ops are timed by profiled_ops(); the trainer's own
+// phases (reduce-scatter, norm + AdamW, all-gather) come from StepPhases; "other" is the
+// rest of the step (data loading, loss agreement, the gradient tree's bookkeeping).
+void Trainer::report_profile(int64_t steps, double step_ms, const StepPhases& phases) {
+  if (steps == 0) {
+    log_info("profile: needs at least 2 steps in this process (the first one is not timed)");
+    return;
+  }
+  const double per_step = step_ms / double(steps);
+  nlohmann::json ops = nlohmann::json::array();
+  double kernels_ms = 0;
+  std::string table = str("profile over ", steps, " steps (", per_step, " ms/step, rank ", rank_, "):\n",
+                          "  op                              calls/step    ms/step   share\n");
+  auto line = [&](const std::string& name, double calls, double ms) {
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "  %-30s %10.1f %10.2f %6.1f%%\n", name.c_str(), calls, ms, 100.0 * ms / per_step);
+    table += buf;
+  };
+  for (const OpTime& t : op_profile()) {
+    const double ms = t.seconds * 1e3 / double(steps);
+    kernels_ms += ms;
+    line(t.op, double(t.calls) / double(steps), ms);
+    ops.push_back({{"op", t.op}, {"calls_per_step", double(t.calls) / double(steps)}, {"ms_per_step", ms}});
+  }
+  const double optim = phases.optim_ms / double(steps), reduce = phases.reduce_ms / double(steps),
+               gather = phases.gather_ms / double(steps);
+  // Kernel ops called by the optimizer phase are also in the op list; count each once.
+  double in_phases = 0;
+  for (const OpTime& t : op_profile())
+    if (t.op == "adamw_update" || t.op == "sumsq_chunks") in_phases += t.seconds * 1e3 / double(steps);
+  line("[reduce-scatter]", 1, reduce);
+  line("[grad norm + AdamW]", 1, optim - in_phases > 0 ? optim - in_phases : 0);
+  line("[all-gather]", 1, gather);
+  const double other = per_step - kernels_ms - reduce - (optim - in_phases > 0 ? optim - in_phases : 0) - gather;
+  line("[other]", 1, other > 0 ? other : 0);
+  log_info(table);
+  metrics_->event({{"event", "profile"}, {"steps", steps}, {"ms_per_step", per_step}, {"ops", ops},
+                   {"reduce_ms", reduce}, {"optim_ms", optim}, {"gather_ms", gather}});
 }
 
 }  // namespace cairn

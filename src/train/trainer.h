@@ -76,7 +76,7 @@ class Trainer {
   void write_final_outputs();
   void dump_final(const std::string& path);
   const float* model_params();    // params_ where the model reads them (host or device)
-  const float* host_block_sum();  // levels_[0] in host memory
+  float* host_block_sum();  // levels_[0] in host memory
   gpt::DropoutContext dropout_for(int64_t step, int k) const;
 
   Config cfg_;
@@ -93,7 +93,7 @@ class Trainer {
   std::vector<DeviceBuffer<float>> levels_; // gradient tree buffers (full length, on ops_'s device)
   DeviceBuffer<float> device_params_;       // cuda: the device copy of params_
   HostBuffer<float> host_block_sum_;        // cuda: levels_[0] downloaded (pinned) for the reduce-scatter
-  std::vector<float> grads_owned_, scratch_;
+  std::vector<float> scratch_;  // reduce-scatter: the W partials of the owned slice, summed into the first
   std::unique_ptr<optim::AdamW> optimizer_;
 
   std::unique_ptr<data::TokenDataset> train_data_, val_data_;
@@ -102,6 +102,8 @@ class Trainer {
   int64_t step_ = 0;  // optimizer steps completed
 
   std::unique_ptr<ckpt::AsyncSaver> saver_;  // null unless checkpoint.async
+  bool on_host() const { return std::string(ops_->device) == "cpu"; }
+  void report_profile(int64_t steps, double step_ms, const StepPhases& phases);
   double loop_start_ms_ = 0;   // when the training loop started (for the overhead fraction)
   double ckpt_stall_s_ = 0;    // training-thread seconds spent on checkpoints so far
 };
