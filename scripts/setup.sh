@@ -23,7 +23,7 @@ packages=(
   libzstd-dev            # checkpoint compression
   libprotobuf-dev protobuf-compiler  # TensorBoard event files (run.tensorboard)
   libgtest-dev libgmock-dev libbenchmark-dev
-  libopenblas-serial-dev # CPU matrix products: single-threaded sgemm per output tile
+  libopenblas-openmp-dev # CPU matrix products: one single-threaded sgemm per output tile
   openmpi-bin libopenmpi-dev
   python3 python3-venv time
 )

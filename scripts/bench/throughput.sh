@@ -51,7 +51,7 @@ bench() {  # label config T micro_batch grad_accum
   local tokens=$((T * mb * G)) fpt; fpt=$(flops_per_token "$config" "$T")
   local c_ms=() t_ms=() c_rss=() t_rss=()
   for r in $(seq 1 "$REPEATS"); do
-    /usr/bin/time -f "%M" -o $out/rss $CAIRN train "$config" --set run.dir=$out/c$r --set model.seq_len=$T \
+    /usr/bin/time -f "%M" -o $out/rss $CAIRN train "$config" --set run.dir=$out/c-$T-$mb-$G-$r --set model.seq_len=$T \
       --set train.micro_batch=$mb --set train.grad_accum=$G --set train.steps=$STEPS --set run.threads=$THREADS \
       --set checkpoint.every_steps=0 --set train.eval_every=0 --set data.val= --set "data.train=data/demo/train_*.bin" \
       --resume none >/dev/null
@@ -76,3 +76,35 @@ echo "|---|---|---:|---:|---:|---:|---:|"
 bench "124M B=4 T=64" configs/gpt2-124m.toml 64 4 1
 bench "124M B=8 T=256" configs/gpt2-124m.toml 256 8 1
 bench "demo (4L 128C) B=32 T=64" configs/demo.toml 64 4 8
+
+# Data parallelism on one machine: 1 rank x 2 threads vs mpirun -np 2 x 1 thread per rank,
+# the same global batch (grad_accum 2 x micro_batch 2; the same bits), alternately.
+echo
+echo "| cairn 124M B=4 T=64, same global batch | ms/step | tokens/s | per-run ms |"
+echo "|---|---:|---:|---|"
+np1=() np2=()
+common=(--set model.seq_len=64 --set train.micro_batch=2 --set train.grad_accum=2 --set train.steps=$STEPS
+        --set checkpoint.every_steps=0 --set train.eval_every=0 --set data.val= --set "data.train=data/demo/train_*.bin"
+        --resume none)
+for r in $(seq 1 "$REPEATS"); do
+  $CAIRN train configs/gpt2-124m.toml --set run.dir=$out/np1-$r --set run.threads=2 "${common[@]}" >/dev/null
+  np1+=("$(cairn_ms $out/np1-$r)")
+  mpirun -np 2 --oversubscribe --bind-to none $CAIRN train configs/gpt2-124m.toml --set run.dir=$out/np2-$r \
+    --set run.threads=1 "${common[@]}" >/dev/null
+  np2+=("$(cairn_ms $out/np2-$r)")
+done
+m1=$(printf '%s\n' "${np1[@]}" | median); m2=$(printf '%s\n' "${np2[@]}" | median)
+printf '| 1 rank x 2 threads | %.0f | %.1f | %s |\n' "$m1" "$(calc "256000/$m1")" "${np1[*]}"
+printf '| 2 ranks x 1 thread (mpirun) | %.0f | %.1f | %s |\n' "$m2" "$(calc "256000/$m2")" "${np2[*]}"
+echo "ratio 2 ranks / 1 rank in tokens/s: $(calc "$m1/$m2" 2)"
+
+# Where cairn's time goes: one run per shape with run.profile = true (every kernel call timed).
+for shape in "64 4" "256 8"; do
+  set -- $shape
+  echo
+  echo "per-op profile, cairn 124M B=$2 T=$1 (run.profile = true, $THREADS threads):"
+  $CAIRN train configs/gpt2-124m.toml --set run.dir=$out/prof-$1 --set model.seq_len=$1 --set train.micro_batch=$2 \
+    --set train.grad_accum=1 --set train.steps=$STEPS --set run.threads=$THREADS --set run.profile=true \
+    --set checkpoint.every_steps=0 --set train.eval_every=0 --set data.val= --set "data.train=data/demo/train_*.bin" \
+    --resume none 2>&1 | sed -n '/^profile over/,/\[other\]/p'
+done
