@@ -34,15 +34,25 @@ void adamw_update(float* params, const float* grads, float* m, float* v, int64_t
   const float bias_correction1 = float(1.0 - std::pow(double(beta1), double(t)));
   const float bias_correction2 = float(1.0 - std::pow(double(beta2), double(t)));
   for_each_tile(n, [&](int64_t begin, int64_t end) {
+    // Locals, not the lambda's captured references: the stores below could otherwise alias the
+    // captured pointers and scalars, which keeps the compiler from vectorising (the loop ran
+    // scalar, ~4x slower). Vector sqrt and division round exactly like scalar ones, and
+    // nothing is contracted (-ffp-contract=off), so the bits are the same either way.
+    float* __restrict p = params;
+    float* __restrict mm = m;
+    float* __restrict vv = v;
+    const float* __restrict gg = grads;
+    const float b1 = beta1, b2 = beta2, bc1 = bias_correction1, bc2 = bias_correction2, e = eps, step = lr,
+                wd = weight_decay, scale = grad_scale;
     for (int64_t i = begin; i < end; ++i) {
-      const float g = grads[i] * grad_scale;
-      const float mi = beta1 * m[i] + (1.0f - beta1) * g;
-      const float vi = beta2 * v[i] + (1.0f - beta2) * g * g;
-      const float m_hat = mi / bias_correction1;
-      const float v_hat = vi / bias_correction2;
-      params[i] -= lr * (m_hat / (std::sqrt(v_hat) + eps) + weight_decay * params[i]);
-      m[i] = mi;
-      v[i] = vi;
+      const float g = gg[i] * scale;
+      const float mi = b1 * mm[i] + (1.0f - b1) * g;
+      const float vi = b2 * vv[i] + (1.0f - b2) * g * g;
+      const float m_hat = mi / bc1;
+      const float v_hat = vi / bc2;
+      p[i] -= step * (m_hat / (std::sqrt(v_hat) + e) + wd * p[i]);
+      mm[i] = mi;
+      vv[i] = vi;
     }
   });
 }
