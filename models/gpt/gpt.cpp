@@ -3,9 +3,12 @@
 // Activation shapes (N = B*T, L = n_layer, per-layer buffers stacked along a leading L):
 //   encoded [N,C]            embeddings after dropout
 //   ln1, ln2 [L,N,C]         LayerNorm outputs; *_stats [L,2N] = mean then rstd
-//   qkv [L,N,3C]  att [L,B,NH,T,T]  atty [L,N,C]  attproj [L,N,C]
+//   qkv [L,N,3C]  att [L,B,NH,T,T]  atty [L,N,C]
 //   res2 [L,N,C] = x + drop(attproj)        res3 [L,N,C] = res2 + drop(fcproj)
-//   fch, fch_gelu [L,N,4C]  fcproj [L,N,C]
+//   fch [L,N,4C]
+//   attproj, fcproj [N,C] and fch_gelu [N,4C] are one layer's worth: backward needs neither
+//   projection output, and recomputes gelu(fch) of the layer it is at (the same bits; a
+//   tanh per element instead of L*N*4C stored floats, ~300 MB at 124M, B=8, T=256)
 //   lnf [N,C], lnf_stats [2N], logits [N,Vp] (overwritten by dlogits in backward), losses [N]
 // Every kernel goes through the KernelOps table (ops_), so this one file is the model on the
 // CPU and on the GPU; only the per-row losses come back to the host to be summed (double).
@@ -29,13 +32,13 @@ GPT::GPT(const GPTConfig& cfg, int B, int T, const KernelOps& ops)
   qkv_ = DeviceBuffer<float>(ops, L * N * 3 * C);
   att_ = DeviceBuffer<float>(ops, L * B * NH * T * T);
   atty_ = DeviceBuffer<float>(ops, L * N * C);
-  attproj_ = DeviceBuffer<float>(ops, L * N * C);
+  attproj_ = DeviceBuffer<float>(ops, N * C);
   res2_ = DeviceBuffer<float>(ops, L * N * C);
   ln2_ = DeviceBuffer<float>(ops, L * N * C);
   ln2_stats_ = DeviceBuffer<float>(ops, L * 2 * N);
   fch_ = DeviceBuffer<float>(ops, L * N * 4 * C);
-  fch_gelu_ = DeviceBuffer<float>(ops, L * N * 4 * C);
-  fcproj_ = DeviceBuffer<float>(ops, L * N * C);
+  fch_gelu_ = DeviceBuffer<float>(ops, N * 4 * C);
+  fcproj_ = DeviceBuffer<float>(ops, N * C);
   res3_ = DeviceBuffer<float>(ops, L * N * C);
   lnf_ = DeviceBuffer<float>(ops, N * C);
   lnf_stats_ = DeviceBuffer<float>(ops, 2 * N);
@@ -101,13 +104,13 @@ double GPT::forward(const float* params, const int32_t* tokens, const int32_t* t
     float* qkv = qkv_.data() + l * 3 * NC;
     float* att = att_.data() + size_t(l) * B * NH * T * T;
     float* atty = atty_.data() + l * NC;
-    float* attproj = attproj_.data() + l * NC;
+    float* attproj = attproj_.data();
     float* res2 = res2_.data() + l * NC;
     float* ln2 = ln2_.data() + l * NC;
     float* ln2_stats = ln2_stats_.data() + size_t(l) * 2 * N;
     float* fch = fch_.data() + l * 4 * NC;
-    float* fch_gelu = fch_gelu_.data() + l * 4 * NC;
-    float* fcproj = fcproj_.data() + l * NC;
+    float* fch_gelu = fch_gelu_.data();
+    float* fcproj = fcproj_.data();
     float* res3 = res3_.data() + l * NC;
 
     ops_->layernorm_forward(ln1, ln1_stats, ln1_stats + N, x, params + w.ln_1_w, params + w.ln_1_b, N, C);
@@ -179,7 +182,7 @@ void GPT::backward(const float* params, float* grads, float loss_scale) {
     const float* ln2 = ln2_.data() + l * NC;
     const float* ln2_stats = ln2_stats_.data() + size_t(l) * 2 * N;
     const float* fch = fch_.data() + l * 4 * NC;
-    const float* fch_gelu = fch_gelu_.data() + l * 4 * NC;
+    float* fch_gelu = fch_gelu_.data();
 
     // res3 = res2 + drop(fcproj)
     const float* d_fcproj = d_res_.data();
@@ -190,6 +193,7 @@ void GPT::backward(const float* params, float* grads, float loss_scale) {
       d_fcproj = d_b_.data();
     }
     d_fch_.zero();
+    ops_->gelu_forward(fch_gelu, fch, 4 * NC);  // recomputed: only one layer's gelu(fch) is kept
     ops_->matmul_backward(d_gelu, grads + w.mlp_proj_w, grads + w.mlp_proj_b, d_fcproj, fch_gelu,
                          params + w.mlp_proj_w, N, 4 * C, C);
     ops_->gelu_backward(d_fch, fch, d_gelu, 4 * NC);
