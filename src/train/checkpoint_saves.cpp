@@ -6,11 +6,14 @@
 //     per step while a save is in flight), or waits for it (flush_saves: the next save is
 //     due, preemption, end of training);
 //   - logs each save and appends it to metrics.jsonl: stall (training-thread time), snapshot
-//     and write time, bytes, GB/s, and checkpointing's share of the training time so far.
+//     and write time, bytes, GB/s, and checkpointing's share of the training time so far;
+//   - after the first save, with checkpoint.mtbf_hours set, the interval Young/Daly's
+//     formula recommends (train/checkpoint_interval.h).
 #include <chrono>
 #include <cstdio>
 
 #include "core/log.h"
+#include "train/checkpoint_interval.h"
 #include "train/trainer.h"
 
 namespace cairn {
@@ -64,15 +67,14 @@ void Trainer::report_save(const ckpt::AsyncSaveResult& r, bool async) {
   const double gb_per_s = c.write_seconds > 0 ? double(c.bytes) / c.write_seconds / 1e9 : 0.0;
   // The compression ratio is the floats saved over the bytes on disk (headers included).
   const double ratio = c.bytes > 0 ? double(c.logical_bytes) / double(c.bytes) : 0.0;
-  char line[480], packed[160] = "";
-  if (cfg_.checkpoint.compress != "none" || cfg_.checkpoint.incremental) {
-    int n = std::snprintf(packed, sizeof packed, " (%.1f MB of floats, ratio %.3f", double(c.logical_bytes) / 1e6,
-                          ratio);
-    if (cfg_.checkpoint.incremental)
-      n += std::snprintf(packed + n, sizeof packed - size_t(n), "; %lld of %lld pieces unchanged, not rewritten",
-                         (long long)c.referenced, (long long)c.pieces);
-    std::snprintf(packed + n, sizeof packed - size_t(n), ")");
-  }
+  // Every save says its ratio (1.000 for plain files: only the safetensors headers differ).
+  char line[480], packed[160];
+  int n = std::snprintf(packed, sizeof packed, " (%.1f MB of floats, ratio %.3f", double(c.logical_bytes) / 1e6,
+                        ratio);
+  if (cfg_.checkpoint.incremental)
+    n += std::snprintf(packed + n, sizeof packed - size_t(n), "; %lld of %lld pieces unchanged, not rewritten",
+                       (long long)c.referenced, (long long)c.pieces);
+  std::snprintf(packed + n, sizeof packed - size_t(n), ")");
   std::snprintf(line, sizeof line,
                 "checkpoint step %lld (%s): %.1f MB%s written in %.3f s (%.2f GB/s), snapshot %.3f s, "
                 "stall %.3f s, wall %.3f s; checkpointing so far %.2f%% of training time",
@@ -87,6 +89,25 @@ void Trainer::report_save(const ckpt::AsyncSaveResult& r, bool async) {
                    {"snapshot_wait_s", r.snapshot_wait_seconds}, {"writer_wait_s", r.writer_wait_seconds},
                    {"commit_s", r.commit_seconds}, {"gb_per_s", gb_per_s}, {"overhead", overhead},
                    {"logical_hash", c.logical_hash}});
+  report_checkpoint_interval(r, async);
+}
+
+// The cost that matters is the training thread's: a sync save's whole time, an async save's
+// stall. An async save's write (snapshot + write, the slowest rank's) floors the interval.
+void Trainer::report_checkpoint_interval(const ckpt::AsyncSaveResult& r, bool async) {
+  if (interval_reported_ || cfg_.checkpoint.mtbf_hours <= 0) return;
+  interval_reported_ = true;
+  const double cost = r.stall_seconds();
+  const double floor = async ? r.snapshot_seconds + r.commit.write_seconds : 0.0;
+  const double step_s = steps_timed_ > 0 ? step_ms_sum_ / double(steps_timed_) / 1000.0 : 0.0;
+  const CheckpointInterval ci = young_daly_interval(cost, cfg_.checkpoint.mtbf_hours * 3600.0, step_s, floor);
+  log_info(describe_checkpoint_interval(ci, cost, async, cfg_.checkpoint.mtbf_hours, step_s,
+                                        cfg_.checkpoint.every_steps));
+  metrics_->event({{"event", "checkpoint_interval"}, {"step", r.step}, {"mtbf_hours", cfg_.checkpoint.mtbf_hours},
+                   {"save_cost_s", cost}, {"cost_is", async ? "async_stall" : "sync_save"},
+                   {"young_daly_s", ci.young_daly_s}, {"floor_s", ci.floor_s}, {"interval_s", ci.interval_s},
+                   {"step_s", step_s}, {"interval_steps", ci.steps},
+                   {"configured_steps", cfg_.checkpoint.every_steps}});
 }
 
 }  // namespace cairn

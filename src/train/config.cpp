@@ -180,6 +180,7 @@ const std::vector<Key>& keys() {
       CAIRN_KEY_STRING(checkpoint, compress, false, "\"none\" or \"zstd\": byte-shuffled zstd per 1 MiB chunk, lossless (resume, verify, ckpt hash and resharding are unchanged)"),
       CAIRN_KEY_BOOL(checkpoint, incremental, false, "a piece (tensor slice, or 1 MiB chunk with compress = \"zstd\") equal to the previous checkpoint's is referenced, not rewritten: frozen tensors (train.freeze) cost no I/O; retention keeps referenced checkpoints"),
       CAIRN_KEY_BOOL(checkpoint, verify, false, "verify checksums when resuming"),
+      CAIRN_KEY_FLOAT(checkpoint, mtbf_hours, false, "mean time between failures of the job, in hours: after the first save, log the checkpoint interval Young/Daly's formula sqrt(2 * save cost * MTBF) recommends (save cost: an async save's training-thread stall, a sync save's time), in seconds and steps, next to checkpoint.every_steps; 0 = off"),
   };
   return all;
 }
@@ -275,6 +276,9 @@ void validate(const Config& c, const std::string& src) {
   need(c.checkpoint.keep_every >= 0, str("checkpoint.keep_every must be >= 0 (got ", c.checkpoint.keep_every, ")"));
   need(c.checkpoint.compress == "none" || c.checkpoint.compress == "zstd",
        str("checkpoint.compress must be \"none\" or \"zstd\" (got \"", c.checkpoint.compress, "\")"));
+  need(std::isfinite(c.checkpoint.mtbf_hours) && c.checkpoint.mtbf_hours >= 0,
+       str("checkpoint.mtbf_hours must be a positive number of hours, the job's mean time between failures, or 0 "
+           "for off (got ", c.checkpoint.mtbf_hours, ")"));
 }
 
 }  // namespace

@@ -67,6 +67,10 @@ struct CheckpointConfig {
   std::string compress = "none";
   bool incremental = false;
   bool verify = true;
+  // Mean time between failures of the whole job, in hours; when set (> 0), `cairn train`
+  // logs the interval Young/Daly's formula recommends after the first save
+  // (train/checkpoint_interval.h). 0 = off.
+  double mtbf_hours = 0.0;
 };
 
 struct Config {

@@ -262,6 +262,8 @@ int Trainer::run() {
     ++step_;
     fault_point("train.step", step_);
     double ms = now_ms() - t0;
+    step_ms_sum_ += ms;
+    ++steps_timed_;
     if (cfg_.run.profile && step_ == start + 1) reset_op_profile();
     if (cfg_.run.profile && step_ > start + 1) {
       ++profiled_steps;

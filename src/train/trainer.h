@@ -71,6 +71,9 @@ class Trainer {
   bool flush_saves();  // wait for and commit a pending async save; false if it failed
   void wait_for_checkpoint_snapshot();  // before the optimizer update modifies the slices
   void report_save(const ckpt::AsyncSaveResult& r, bool async);
+  // Once, after the first successful save, with checkpoint.mtbf_hours set: the interval
+  // Young/Daly's formula recommends (train/checkpoint_interval.h).
+  void report_checkpoint_interval(const ckpt::AsyncSaveResult& r, bool async);
   nlohmann::json state_json(int64_t step) const;
   void check_resume_compatible(const nlohmann::json& state, const std::string& dir) const;
   void write_final_outputs();
@@ -106,6 +109,9 @@ class Trainer {
   void report_profile(int64_t steps, double step_ms, const StepPhases& phases);
   double loop_start_ms_ = 0;   // when the training loop started (for the overhead fraction)
   double ckpt_stall_s_ = 0;    // training-thread seconds spent on checkpoints so far
+  double step_ms_sum_ = 0;     // train_step times of this process, for the step time
+  int64_t steps_timed_ = 0;
+  bool interval_reported_ = false;
 };
 
 }  // namespace cairn

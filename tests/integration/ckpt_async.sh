@@ -11,8 +11,8 @@ SETS=("${TINY_SETS[@]}" --set train.steps=40 --set checkpoint.every_steps=5 --se
       --set run.threads=1)
 
 # 1. Byte-identical shards, async vs sync.
-mpi 2 train "$TINY" "${SETS[@]}" --set run.dir=async > async.log
-mpi 2 train "$TINY" "${SETS[@]}" --set run.dir=sync --set checkpoint.async=false > sync.log
+mpi 2 train "$TINY" "${SETS[@]}" --set run.dir=async --set checkpoint.mtbf_hours=0.5 > async.log
+mpi 2 train "$TINY" "${SETS[@]}" --set run.dir=sync --set checkpoint.async=false --set checkpoint.mtbf_hours=0.5 > sync.log
 grep -q "checkpoint step 5 (async)" async.log || fail "no async save logged: $(head -5 async.log)"
 grep -q "checkpoint step 5 (sync)" sync.log || fail "checkpoint.async=false did not save synchronously"
 grep -q '"event":"checkpoint".*"mode":"async".*"overhead"' async/metrics.jsonl ||
@@ -25,6 +25,37 @@ for s in 5 10 15 20 25 30 35 40; do
 done
 want=$(cairn ckpt hash sync | cut -d' ' -f1)
 pass "async and sync shards byte-identical at 8 steps, same ckpt hash"
+
+# 1b. Young/Daly: logged once per run, after the first save, with the cost it used and the
+#     configured interval; metrics.jsonl's record agrees with the first save's own numbers.
+for mode in async sync; do
+  [ "$(grep -c 'checkpoint interval: Young/Daly recommends every' $mode.log)" = 1 ] ||
+    fail "$mode run: expected one Young/Daly line: $(grep -i 'interval' $mode.log)"
+done
+grep -q 'Young/Daly recommends every [0-9.]* s = [0-9]* steps (sqrt(2 x [0-9.]* s stall of an async save x MTBF 0.5 h).*s/step); configured: every 5 steps = [0-9.]* s' async.log ||
+  fail "async Young/Daly line malformed: $(grep 'Young/Daly' async.log)"
+grep -q 'Young/Daly recommends every [0-9.]* s = [0-9]* steps (sqrt(2 x [0-9.]* s sync save x MTBF 0.5 h).*); configured: every 5 steps' sync.log ||
+  fail "sync Young/Daly line malformed: $(grep 'Young/Daly' sync.log)"
+for mode in async sync; do
+  python3 - $mode/metrics.jsonl $mode <<'PY' || fail "$mode: checkpoint_interval record disagrees with the first save"
+import json, math, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+iv = [r for r in recs if r.get("event") == "checkpoint_interval"]
+first = next(r for r in recs if r.get("event") == "checkpoint")
+assert len(iv) == 1 and iv[0]["step"] == first["step"] == 5, iv
+r = iv[0]
+assert r["cost_is"] == ("async_stall" if sys.argv[2] == "async" else "sync_save"), r
+assert math.isclose(r["save_cost_s"], first["stall_s"], rel_tol=1e-9, abs_tol=1e-12), (r, first)
+assert math.isclose(r["young_daly_s"], math.sqrt(2 * r["save_cost_s"] * 0.5 * 3600), rel_tol=1e-9), r
+assert r["interval_s"] == max(r["young_daly_s"], r["floor_s"]), r
+assert sys.argv[2] == "async" or r["floor_s"] == 0, r
+assert r["step_s"] > 0 and r["interval_steps"] == max(1, math.floor(r["interval_s"] / r["step_s"] + 0.5)), r
+assert r["configured_steps"] == 5, r
+PY
+done
+expect_fail 1 "checkpoint.mtbf_hours must be a positive number" cairn train "$TINY" "${SETS[@]}" --set run.dir=bad \
+  --set checkpoint.mtbf_hours=-1
+pass "Young/Daly interval logged once after the first save (async: its stall; sync: its time), in metrics.jsonl"
 
 # 2. SIGKILL with the write of step 10 in flight.
 status=0

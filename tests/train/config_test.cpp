@@ -72,6 +72,24 @@ TEST(Config, Errors) {
   EXPECT_NE(error_of(kMinimal, {"model.vocab_size=70000"}).find("tokens are stored as uint16"), std::string::npos);
 }
 
+// checkpoint.mtbf_hours: 0 (the default) is off, a positive number of hours is taken, anything
+// else is refused with the key, the value and what it should be.
+TEST(Config, MtbfHours) {
+  EXPECT_EQ(Config::parse(kMinimal, "test.toml").checkpoint.mtbf_hours, 0.0);
+  Config c = Config::parse(kMinimal, "test.toml", {"checkpoint.mtbf_hours=24"});
+  EXPECT_EQ(c.checkpoint.mtbf_hours, 24.0);
+  EXPECT_EQ(Config::parse(c.to_toml(), "resolved.toml").checkpoint.mtbf_hours, 24.0);
+  EXPECT_EQ(Config::parse(kMinimal, "test.toml", {"checkpoint.mtbf_hours=0.5"}).checkpoint.mtbf_hours, 0.5);
+  EXPECT_EQ(error_of(kMinimal, {"checkpoint.mtbf_hours=-2"}),
+            "test.toml: checkpoint.mtbf_hours must be a positive number of hours, the job's mean time between "
+            "failures, or 0 for off (got -2)");
+  EXPECT_NE(error_of(kMinimal, {"checkpoint.mtbf_hours=inf"}).find("checkpoint.mtbf_hours must be a positive number"),
+            std::string::npos);
+  EXPECT_NE(error_of(kMinimal, {"checkpoint.mtbf_hours=nan"}).find("checkpoint.mtbf_hours must be a positive number"),
+            std::string::npos);
+  EXPECT_EQ(error_of(kMinimal, {"checkpoint.mtbf_hours=daily"}), "test.toml: checkpoint.mtbf_hours must be a number");
+}
+
 TEST(Config, MalformedOverrideIsUsageError) {
   EXPECT_THROW(Config::parse(kMinimal, "test.toml", {"train.lr"}), UsageError);
   EXPECT_THROW(Config::parse(kMinimal, "test.toml", {"lr=3"}), UsageError);
