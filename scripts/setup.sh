@@ -21,6 +21,7 @@ packages=(
   libxxhash-dev          # per-piece checksums (xxh3-64)
   libssl-dev             # SHA-256 of the logical state
   libzstd-dev            # checkpoint compression
+  liburing-dev           # io_uring rows of scripts/bench/disk_io.sh (checkpoint I/O experiments)
   libprotobuf-dev protobuf-compiler  # TensorBoard event files (run.tensorboard)
   libgtest-dev libgmock-dev libbenchmark-dev
   libopenblas-openmp-dev # CPU matrix products: one single-threaded sgemm per output tile

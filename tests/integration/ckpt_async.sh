@@ -32,6 +32,8 @@ for mode in async sync; do
   [ "$(grep -c 'checkpoint interval: Young/Daly recommends every' $mode.log)" = 1 ] ||
     fail "$mode run: expected one Young/Daly line: $(grep -i 'interval' $mode.log)"
 done
+grep -q 'checkpoint step 5 (async): [0-9.]* MB ([0-9.]* MB of floats, ratio [0-9.]*) written in [0-9.]* s ([0-9.]* GB/s), snapshot [0-9.]* s, stall [0-9.]* s, wall [0-9.]* s; checkpointing so far [0-9.]*% of training time' async.log ||
+  fail "the save line lacks a signal: $(grep 'checkpoint step 5' async.log)"
 grep -q 'Young/Daly recommends every [0-9.]* s = [0-9]* steps (sqrt(2 x [0-9.]* s stall of an async save x MTBF 0.5 h).*s/step); configured: every 5 steps = [0-9.]* s' async.log ||
   fail "async Young/Daly line malformed: $(grep 'Young/Daly' async.log)"
 grep -q 'Young/Daly recommends every [0-9.]* s = [0-9]* steps (sqrt(2 x [0-9.]* s sync save x MTBF 0.5 h).*); configured: every 5 steps' sync.log ||
@@ -43,6 +45,10 @@ recs = [json.loads(l) for l in open(sys.argv[1])]
 iv = [r for r in recs if r.get("event") == "checkpoint_interval"]
 first = next(r for r in recs if r.get("event") == "checkpoint")
 assert len(iv) == 1 and iv[0]["step"] == first["step"] == 5, iv
+# The per-save signals a user needs (issue 5), in every checkpoint record.
+for rec in (r for r in recs if r.get("event") == "checkpoint"):
+    missing = {"stall_s", "snapshot_s", "write_s", "bytes", "gb_per_s", "ratio", "overhead"} - rec.keys()
+    assert not missing and 0 <= rec["overhead"] < 1 and rec["bytes"] > 0, (missing, rec)
 r = iv[0]
 assert r["cost_is"] == ("async_stall" if sys.argv[2] == "async" else "sync_save"), r
 assert math.isclose(r["save_cost_s"], first["stall_s"], rel_tol=1e-9, abs_tol=1e-12), (r, first)
