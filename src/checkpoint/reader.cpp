@@ -5,10 +5,12 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <thread>
 
 #include "checkpoint/codec.h"
 #include "checkpoint/file_io.h"
@@ -39,6 +41,35 @@ void parallel_checked(int64_t n, Fn&& fn) {
       if (errors[size_t(i)].empty()) errors[size_t(i)] = "unknown error";
     }
   });
+  for (const std::string& e : errors)
+    if (!e.empty()) throw Error(e);
+}
+
+// Reads run on their own threads, not OpenMP's (run.threads, sized for compute): a read
+// thread mostly waits for the disk.
+constexpr int kReadThreads = 4;
+constexpr int64_t kReadBlockFloats = int64_t(4) << 20;  // 16 MiB per read request
+
+// Like parallel_checked, on max(kReadThreads, num_threads()) plain threads.
+template <typename Fn>
+void io_parallel_checked(int64_t n, Fn&& fn) {
+  std::vector<std::string> errors(static_cast<size_t>(n));
+  std::atomic<int64_t> next{0};
+  auto worker = [&] {
+    for (int64_t i; (i = next.fetch_add(1)) < n;) {
+      try {
+        fn(i);
+      } catch (const std::exception& e) {
+        errors[size_t(i)] = e.what();
+        if (errors[size_t(i)].empty()) errors[size_t(i)] = "unknown error";
+      }
+    }
+  };
+  const int64_t threads = std::min<int64_t>(n, std::max(kReadThreads, num_threads()));
+  std::vector<std::thread> pool;
+  for (int64_t t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (std::thread& t : pool) t.join();
   for (const std::string& e : errors)
     if (!e.empty()) throw Error(e);
 }
@@ -239,12 +270,33 @@ void read_flat_range(const Checkpoint& ckpt, const std::string& buffer, int64_t 
   auto last = first;
   while (last != refs.end() && last->begin < end) ++last;
 
-  parallel_checked(int64_t(last - first), [&](int64_t k) {
-    const Checkpoint::PieceRef& p = *(first + k);
+  // The reads: an encoded piece whole (one task), a raw piece in blocks of kReadBlockFloats,
+  // all spread over kReadThreads threads (I/O bound: more threads than cores keep more
+  // requests in flight; scripts/bench/disk_io.sh measured 4 threads reading ~1.3-1.8x faster
+  // than 1 here). Raw pieces read whole are then checksummed from memory.
+  struct Task {
+    const Checkpoint::PieceRef* p;
+    int64_t lo, hi;  // flat elements
+  };
+  std::vector<Task> tasks;
+  std::vector<const Checkpoint::PieceRef*> raw_whole;
+  for (auto it2 = first; it2 != last; ++it2) {
+    const Checkpoint::PieceRef& p = *it2;
+    const PieceRecord& rec = ckpt.manifest.shards[size_t(p.shard)].pieces[size_t(p.piece)];
+    const int64_t lo = std::max(begin, p.begin), hi = std::min(end, p.end);
+    if (!rec.codec.empty()) {
+      tasks.push_back({&p, lo, hi});
+      continue;
+    }
+    for (int64_t b = lo; b < hi; b += kReadBlockFloats) tasks.push_back({&p, b, std::min(hi, b + kReadBlockFloats)});
+    if (ckpt.verify_reads && lo == p.begin && hi == p.end) raw_whole.push_back(&p);
+  }
+  io_parallel_checked(int64_t(tasks.size()), [&](int64_t k) {
+    const Checkpoint::PieceRef& p = *tasks[size_t(k)].p;
     const SafetensorsFile& f = ckpt.shards[size_t(p.file)];
     const TensorEntry& t = f.tensors()[p.entry];
     const PieceRecord& rec = ckpt.manifest.shards[size_t(p.shard)].pieces[size_t(p.piece)];
-    const int64_t lo = std::max(begin, p.begin), hi = std::min(end, p.end);
+    const int64_t lo = tasks[size_t(k)].lo, hi = tasks[size_t(k)].hi;
     float* dst = out + (lo - begin);
     if (!rec.codec.empty()) {
       // An encoded piece is read and checked whole, decoded, and the wanted part copied.
@@ -263,10 +315,13 @@ void read_flat_range(const Checkpoint& ckpt, const std::string& buffer, int64_t 
       return;
     }
     f.read(t, int64_t(sizeof(float)) * (lo - p.begin), int64_t(sizeof(float)) * (hi - p.begin), dst);
-    if (ckpt.verify_reads && lo == p.begin && hi == p.end) {
-      CAIRN_CHECK(xxh3_64(dst, size_t(t.bytes())) == rec.xxh3, f.path(), ": checksum mismatch in piece ", rec.name,
-                  kUseEarlier);
-    }
+  });
+  parallel_checked(int64_t(raw_whole.size()), [&](int64_t k) {
+    const Checkpoint::PieceRef& p = *raw_whole[size_t(k)];
+    const SafetensorsFile& f = ckpt.shards[size_t(p.file)];
+    const PieceRecord& rec = ckpt.manifest.shards[size_t(p.shard)].pieces[size_t(p.piece)];
+    CAIRN_CHECK(xxh3_64(out + (p.begin - begin), sizeof(float) * size_t(p.end - p.begin)) == rec.xxh3, f.path(),
+                ": checksum mismatch in piece ", rec.name, kUseEarlier);
   });
 }
 
