@@ -8,7 +8,8 @@
 #   3. PyTorch on a state of the same shapes (scripts/bench/torch_ckpt.py): torch.save/load,
 #      torch.distributed.checkpoint save/load/async_save;
 #   4. training overhead: 21 steps with no periodic save, async every 10, sync every 10
-#      (one rank, 2 threads), peak RSS of each.
+#      (one rank, 2 threads), peak RSS of each, and the interval Young/Daly recommends
+#      (checkpoint.mtbf_hours = 24) from the first save.
 # Prints markdown tables (docs/benchmarks.md). Takes ~15 minutes on 2 cores.
 # Usage: scripts/bench/ckpt_io.sh   (CAIRN=path/to/cairn, OUT=dir on the file system to test,
 #        KEEP=1 to keep the runs; needs ~40 GB free there while it runs)
@@ -122,7 +123,7 @@ for how in none async sync; do
   t0=$(date +%s.%N)
   /usr/bin/time -f '%M' -o $d.rss "$CAIRN" train "$CFG" "${SETS[@]}" --set run.threads=2 --set train.steps=21 \
     --set checkpoint.every_steps=$every --set checkpoint.async=$([ $how = async ] && echo true || echo false) \
-    --set run.dir=$d --resume none > $d.log 2>&1
+    --set checkpoint.mtbf_hours=24 --set run.dir=$d --resume none > $d.log 2>&1
   wall=$(awk "BEGIN {print $(date +%s.%N) - $t0}")
   ms=$(grep '"split":"train"' $d/metrics.jsonl | tail -n +2 | sed 's/.*"ms":\([0-9.e+-]*\).*/\1/' | sort -g |
        awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}')
@@ -134,5 +135,7 @@ for how in none async sync; do
   printf '| %s | %.0f | %.1f | %s | %s | %s | %.1f | %.0f |\n' $how "$ms" "$(awk "BEGIN {print 256 * 1000 / $ms}")" \
     "$stalls" "$snaps" "$secs" "$wall" "$(awk "BEGIN {print $(cat $d.rss) / 1024}")"
 done
+echo
+for how in async sync; do echo "$how, MTBF 24 h: $(grep -o 'Young/Daly recommends.*' $OUT/overhead-$how.log)"; done
 # The runs hold ~40 GB of checkpoints: removed unless KEEP=1.
 if [ "${KEEP:-0}" = 1 ]; then echo; echo "(kept: $OUT)"; else rm -rf "$OUT"; fi
