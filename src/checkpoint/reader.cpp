@@ -272,8 +272,9 @@ void read_flat_range(const Checkpoint& ckpt, const std::string& buffer, int64_t 
 
   // The reads: an encoded piece whole (one task), a raw piece in blocks of kReadBlockFloats,
   // all spread over kReadThreads threads (I/O bound: more threads than cores keep more
-  // requests in flight; scripts/bench/disk_io.sh measured 4 threads reading ~1.3-1.8x faster
-  // than 1 here). Raw pieces read whole are then checksummed from memory.
+  // requests in flight; scripts/bench/disk_io.sh measured 2.2 GB/s cold with 4 threads
+  // against 0.4-1.5 GB/s with 1 here, docs/benchmarks.md). Raw pieces read whole are then
+  // checksummed from memory.
   struct Task {
     const Checkpoint::PieceRef* p;
     int64_t lo, hi;  // flat elements
