@@ -21,6 +21,10 @@ namespace cairn {
 
 struct KernelOps {
   const char* device;  // "cpu" or "cuda"
+  // Memory from alloc is host memory the host may read and write directly (cpu). Code that
+  // needs host access to a buffer reads it in place when this holds and downloads it
+  // otherwise; it never changes what is computed.
+  bool host_visible;
 
   // ---- memory (bytes) ----
   void* (*alloc)(size_t bytes);  // zero-filled
@@ -33,6 +37,13 @@ struct KernelOps {
   // Host memory the device copies to and from fastest (pinned on cuda; plain on cpu), zeroed.
   void* (*alloc_host)(size_t bytes);
   void (*free_host)(void* p);
+  // Snapshots (checkpoint/snapshot.h): download_async queues a copy of device memory into
+  // host memory (best from alloc_host) that starts once the work already queued on the
+  // device is done, on a side stream so later kernels overlap it, and returns at once;
+  // download_wait blocks until every download_async issued so far has landed. Both may be
+  // called from any thread (an async checkpoint's writer). cpu: a memcpy, complete on return.
+  void (*download_async)(void* host, const void* src, size_t bytes);
+  void (*download_wait)();
 
   // ---- device settings ----
   std::string (*describe)();         // one line for the start-up report

@@ -21,6 +21,7 @@ void host_copy(void* dst, const void* src, size_t bytes) {
   if (dst != src && bytes) std::memcpy(dst, src, bytes);
 }
 void host_sync() {}
+void host_wait_downloads() {}
 std::string host_describe() { return "cpu"; }
 void host_set_tf32(bool) {}
 
@@ -28,8 +29,9 @@ void host_set_tf32(bool) {}
 
 const KernelOps& cpu_ops() {
   static const KernelOps ops{
-      "cpu",
+      "cpu", /*host_visible=*/true,
       host_alloc, host_free, host_zero, host_copy, host_copy, host_copy, host_sync, host_alloc, host_free,
+      host_copy, host_wait_downloads,
       host_describe, host_set_tf32,
       cpu::encoder_forward, cpu::encoder_backward,
       cpu::layernorm_forward, cpu::layernorm_backward,

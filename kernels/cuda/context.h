@@ -18,6 +18,10 @@ namespace cairn::cuda {
 
 inline cudaStream_t stream() { return cudaStreamLegacy; }
 
+// Selects this process's GPU on first use (kernels/cuda/runtime.cpp; cuda_ops() calls it) and
+// returns its index.
+int bind_device_once();
+
 // The process's cuBLAS handle on the current device, created on first use with: a
 // user-owned workspace (fixed size, so algorithm choice and results never depend on
 // cuBLAS's own allocations), atomics not allowed, the math mode of set_tf32 (default: full

@@ -75,7 +75,74 @@ void* scratch(ScratchSlot slot, size_t bytes) {
   return r.scratch[slot];
 }
 
+// The first call binds this process to a GPU: with several ranks on a node, rank i of the
+// node takes device i mod (visible devices) (OMPI_COMM_WORLD_LOCAL_RANK, MPI_LOCALRANKID or
+// SLURM_LOCALID), so buffers are allocated on the right card from the start. Returns it.
+int bind_device_once() {
+  static const int device = [] {
+    int n = 0;
+    CUDA_CHECK(cudaGetDeviceCount(&n));
+    int local = 0;
+    for (const char* var : {"OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID", "SLURM_LOCALID"})
+      if (const char* v = std::getenv(var)) {
+        local = std::atoi(v);
+        break;
+      }
+    CUDA_CHECK(cudaSetDevice(local % n));
+    return local % n;
+  }();
+  return device;
+}
+
 namespace {
+
+// Threads other than the one that bound the device (an async checkpoint's writer) start on
+// device 0: select this process's GPU before any call that would otherwise create a context
+// there.
+void use_bound_device() { CUDA_CHECK(cudaSetDevice(bind_device_once())); }
+
+// Snapshot copies: one side stream and two events. `ready` marks the compute stream at the
+// moment of the request, the copy stream waits for it (so the copy sees every queued update
+// and later kernels overlap the copy); `done` is recorded after each copy, and since the
+// copies run in order on one stream, waiting for the last `done` waits for all of them.
+struct SnapshotStream {
+  std::mutex mu;
+  cudaStream_t stream = nullptr;
+  cudaEvent_t ready = nullptr, done = nullptr;
+};
+
+SnapshotStream& snapshot_stream() {
+  static SnapshotStream s;
+  return s;
+}
+
+void download_async(void* host, const void* src, size_t bytes) {
+  if (!bytes) return;
+  use_bound_device();
+  SnapshotStream& s = snapshot_stream();
+  std::lock_guard<std::mutex> lock(s.mu);
+  if (!s.stream) {
+    CUDA_CHECK(cudaStreamCreateWithFlags(&s.stream, cudaStreamNonBlocking));
+    CUDA_CHECK(cudaEventCreateWithFlags(&s.ready, cudaEventDisableTiming));
+    CUDA_CHECK(cudaEventCreateWithFlags(&s.done, cudaEventDisableTiming));
+  }
+  CUDA_CHECK(cudaEventRecord(s.ready, stream()));
+  CUDA_CHECK(cudaStreamWaitEvent(s.stream, s.ready, 0));
+  CUDA_CHECK(cudaMemcpyAsync(host, src, bytes, cudaMemcpyDeviceToHost, s.stream));
+  CUDA_CHECK(cudaEventRecord(s.done, s.stream));
+}
+
+void download_wait() {
+  SnapshotStream& s = snapshot_stream();
+  cudaEvent_t done = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(s.mu);
+    done = s.done;
+  }
+  if (!done) return;  // nothing was ever queued
+  use_bound_device();
+  CUDA_CHECK(cudaEventSynchronize(done));
+}
 
 void* device_alloc(size_t bytes) {
   void* p = nullptr;
@@ -118,6 +185,7 @@ void device_sync() { CUDA_CHECK(cudaStreamSynchronize(stream())); }
 void* pinned_alloc(size_t bytes) {
   void* p = nullptr;
   if (bytes == 0) return nullptr;
+  use_bound_device();  // may run on a checkpoint writer thread
   CUDA_CHECK(cudaMallocHost(&p, bytes));
   std::memset(p, 0, bytes);
   return p;
@@ -153,33 +221,15 @@ std::string cuda_unavailable_reason() {
   return "";
 }
 
-// The first call binds this process to a GPU: with several ranks on a node, rank i of the
-// node takes device i mod (visible devices) (OMPI_COMM_WORLD_LOCAL_RANK, MPI_LOCALRANKID or
-// SLURM_LOCALID), so buffers are allocated on the right card from the start.
-void bind_device_once() {
-  static const bool bound = [] {
-    int n = 0;
-    CUDA_CHECK(cudaGetDeviceCount(&n));
-    int local = 0;
-    for (const char* var : {"OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID", "SLURM_LOCALID"})
-      if (const char* v = std::getenv(var)) {
-        local = std::atoi(v);
-        break;
-      }
-    CUDA_CHECK(cudaSetDevice(local % n));
-    return true;
-  }();
-  (void)bound;
-}
-
 const KernelOps& cuda_ops() {
   const std::string why = cuda_unavailable_reason();
   CAIRN_CHECK(why.empty(), "run.device = cuda: ", why);
-  bind_device_once();
+  cuda::bind_device_once();
   static const KernelOps ops{
-      "cuda",
+      "cuda", /*host_visible=*/false,
       cuda::device_alloc, cuda::device_free, cuda::device_zero, cuda::device_copy, cuda::device_upload,
       cuda::device_download, cuda::device_sync, cuda::pinned_alloc, cuda::pinned_free,
+      cuda::download_async, cuda::download_wait,
       cuda::device_describe, cuda::set_tf32,
       cuda::encoder_forward, cuda::encoder_backward,
       cuda::layernorm_forward, cuda::layernorm_backward,

@@ -51,6 +51,16 @@ TEST(KernelOps, DeviceBufferOnCpuIsZeroedHostMemory) {
   EXPECT_EQ(buf.size(), 0u);
 }
 
+// The CPU's snapshot copy is the plain memcpy of a host snapshot: complete on return.
+TEST(KernelOps, CpuMemoryIsHostVisibleAndItsAsyncDownloadIsAMemcpy) {
+  const KernelOps& ops = cpu_ops();
+  EXPECT_TRUE(ops.host_visible);
+  std::vector<float> src(777, 1.25f), dst(777, 0.0f);
+  ops.download_async(dst.data(), src.data(), sizeof(float) * src.size());
+  EXPECT_EQ(dst, src);
+  ops.download_wait();
+}
+
 TEST(KernelOps, UnknownDeviceIsAnError) {
   try {
     ops_for_device("tpu");
