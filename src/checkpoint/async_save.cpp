@@ -3,7 +3,6 @@
 #include "checkpoint/async_save.h"
 
 #include <chrono>
-#include <cstring>
 
 #include "core/error.h"
 #include "core/fault.h"
@@ -21,11 +20,7 @@ AsyncSaver::~AsyncSaver() {
   if (writer_.joinable()) writer_.join();
 }
 
-int64_t AsyncSaver::staging_bytes() const {
-  int64_t floats = 0;
-  for (int64_t n : staging_floats_) floats += n;
-  return floats * int64_t(sizeof(float));
-}
+int64_t AsyncSaver::staging_bytes() const { return snapshot_.bytes(); }
 
 std::string AsyncSaver::start(Comm& comm, const std::string& run_dir, int64_t step, const Layout& layout,
                               const std::vector<OwnedSlice>& live, const nlohmann::json& state,
@@ -59,19 +54,15 @@ std::string AsyncSaver::start(Comm& comm, const std::string& run_dir, int64_t st
 
 void AsyncSaver::writer_main() {
   const double t0 = now_seconds();
-  // 1. Snapshot: the only reads of the live slices. Staging is allocated uninitialised
-  //    once (first touch happens here, off the training thread) and reused.
-  staging_.resize(live_.size());
-  staging_floats_.resize(live_.size(), 0);
-  std::vector<OwnedSlice> staged = live_;
-  for (size_t i = 0; i < live_.size(); ++i) {
-    const int64_t n = live_[i].end - live_[i].begin;
-    if (staging_floats_[i] != n) {
-      staging_[i].reset(n > 0 ? new float[size_t(n)] : nullptr);
-      staging_floats_[i] = n;
-    }
-    if (n > 0) std::memcpy(staging_[i].get(), live_[i].data, sizeof(float) * size_t(n));
-    staged[i].data = staging_[i].get();
+  // 1. Snapshot: the only reads of the live slices, through the device's KernelOps.
+  //    Staging is allocated once (off the training thread) and reused.
+  std::vector<OwnedSlice> staged;
+  std::string snapshot_error;
+  try {
+    staged = snapshot_.copy(live_);
+    snapshot_.wait();
+  } catch (const std::exception& e) {  // e.g. a failed device copy: fail this save, not the run
+    snapshot_error = str("snapshot of the owned slices failed: ", e.what());
   }
   snapshot_seconds_ = now_seconds() - t0;
   {
@@ -84,12 +75,15 @@ void AsyncSaver::writer_main() {
   fault_delay("ckpt.async.write", step_);
   fault_point("ckpt.async.write", step_);
   record_ = ShardRecord{};
-  write_ok_ = true;
-  try {
-    record_ = write_shard(step_tmp_dir(run_dir_, step_), rank_, world_, layout_, staged, options_);
-  } catch (const std::exception& e) {
-    write_ok_ = false;
-    record_.error = e.what();
+  write_ok_ = snapshot_error.empty();
+  record_.error = snapshot_error;
+  if (write_ok_) {
+    try {
+      record_ = write_shard(step_tmp_dir(run_dir_, step_), rank_, world_, layout_, staged, options_);
+    } catch (const std::exception& e) {
+      write_ok_ = false;
+      record_.error = e.what();
+    }
   }
   fault_point("ckpt.shard_written", step_);
   done_.store(true, std::memory_order_release);

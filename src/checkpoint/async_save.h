@@ -6,8 +6,9 @@
 //   training thread                               writer thread
 //   start(): rank 0 creates step_N.tmp/, every
 //     rank waits for it; launches the writer -->  copies the live owned slices into
-//   returns; the next step's forward/backward       staging (the snapshot), signals it,
-//     runs while the writer works                   then write_shard() from staging:
+//   returns; the next step's forward/backward       staging (the snapshot: SnapshotStaging,
+//     runs while the writer works                   through the KernelOps), signals it,
+//                                                   then write_shard() from staging:
 //   wait_snapshot() right before the optimizer      .partial, fsync, rename; sets done
 //     update, the first thing that modifies the
 //     slices (usually returns at once)
@@ -16,6 +17,10 @@
 //     `latest`, retention) on the training thread
 //   finish(): wait for this rank's writer, then commit (when the next save comes due, on
 //     preemption, at the end of training)
+//
+// The live slices are on the device of the saver's KernelOps: on cuda the snapshot is a
+// cudaMemcpyAsync into pinned staging on a side stream, queued after the updates already
+// queued, and the writer waits for its event before signalling; on the CPU it is a memcpy.
 //
 // Invariants:
 //   - at most one save in flight: start() requires !pending(); callers finish() first;
@@ -44,6 +49,8 @@
 #include <nlohmann/json.hpp>
 
 #include "checkpoint/commit.h"
+#include "checkpoint/snapshot.h"
+#include "kernels/ops.h"
 
 namespace cairn::ckpt {
 
@@ -65,7 +72,8 @@ struct AsyncSaveResult {
 
 class AsyncSaver {
  public:
-  AsyncSaver() = default;
+  // `ops`: the device the live slices are on (their snapshot goes through it).
+  explicit AsyncSaver(const KernelOps& ops = cpu_ops()) : snapshot_(ops) {}
   // Waits for a running writer; an uncommitted save stays behind as step_N.tmp/ (which
   // resume cleans up), exactly as if the process had died.
   ~AsyncSaver();
@@ -117,9 +125,8 @@ class AsyncSaver {
   double started_at_ = 0;  // steady clock, seconds
 
   // Owned by the writer thread while it runs; the training thread touches them only
-  // after join() (staging_ is (re)allocated by the writer, reused across saves).
-  std::vector<std::unique_ptr<float[]>> staging_;
-  std::vector<int64_t> staging_floats_;
+  // after join() (staging is (re)allocated by the writer, reused across saves).
+  SnapshotStaging snapshot_;
   ShardRecord record_;
   bool write_ok_ = false;
   double snapshot_seconds_ = 0;
