@@ -1,6 +1,8 @@
 // comm/nccl/nccl_comm.h — NCCL transport for device buffers, bootstrapped over another Comm
-// (MPI broadcasts the unique id). The CUDA backend issue fills in nccl_comm.cpp; without
-// NCCL, no_nccl.cpp makes nccl_is_available() false.
+// (MPI, or the local Comm at world size 1, broadcasts the unique id), on the GPU cuda_ops()
+// binds this process to. The trainer moves gradients and parameters over it on cuda and
+// takes its votes over it (comm/votes_comm.h); without NCCL, no_nccl.cpp makes
+// nccl_is_available() false.
 #pragma once
 
 #include <memory>
