@@ -5,19 +5,22 @@
 #include <cmath>
 
 #include "core/error.h"
-#include "core/parallel.h"
-#include "kernels/kernels.h"
 
 namespace cairn::optim {
 
-AdamW::AdamW(const AdamWConfig& cfg, std::vector<DecayRange> decay, Range owned)
-    : cfg_(cfg), decay_(std::move(decay)), owned_(owned), m_(owned.size(), 0.0f), v_(owned.size(), 0.0f) {
+AdamW::AdamW(const AdamWConfig& cfg, std::vector<DecayRange> decay, Range owned, const KernelOps& ops)
+    : cfg_(cfg),
+      decay_(std::move(decay)),
+      owned_(owned),
+      ops_(&ops),
+      m_(ops, size_t(owned.size())),  // zero-filled
+      v_(ops, size_t(owned.size())) {
   std::sort(decay_.begin(), decay_.end(), [](const DecayRange& a, const DecayRange& b) { return a.begin < b.begin; });
 }
 
 void AdamW::step(float* params_full, const float* grads_owned, float lr, int64_t t, float grad_scale) {
-  // Split the owned range into runs that do / do not decay, then update each run in fixed
-  // tiles of kChunkFloats (elementwise, so the split never changes the bits).
+  // Split the owned range into runs that do / do not decay, then update each run with one
+  // adamw_update (elementwise, so neither the split nor the device's tiling changes the bits).
   struct Run { int64_t begin, end; float wd; };
   std::vector<Run> runs;
   int64_t pos = owned_.begin;
@@ -44,14 +47,15 @@ void AdamW::step(float* params_full, const float* grads_owned, float lr, int64_t
   }
 
   for (const Run& run : runs) {
-    const int64_t n = run.end - run.begin;
-    parallel_for(ceil_div(n, kChunkFloats), [&](int64_t tile) {
-      int64_t b = run.begin + tile * kChunkFloats, e = std::min(run.end, b + kChunkFloats);
-      int64_t o = b - owned_.begin;
-      cpu::adamw_update(params_full + b, grads_owned + o, m_.data() + o, v_.data() + o, e - b, lr, cfg_.beta1,
-                        cfg_.beta2, cfg_.eps, run.wd, t, grad_scale);
-    });
+    const int64_t o = run.begin - owned_.begin;
+    ops_->adamw_update(params_full + run.begin, grads_owned + o, m_.data() + o, v_.data() + o, run.end - run.begin,
+                       lr, cfg_.beta1, cfg_.beta2, cfg_.eps, run.wd, t, grad_scale);
   }
+}
+
+void AdamW::zero_moments() {
+  m_.zero();
+  v_.zero();
 }
 
 void AdamW::freeze(std::vector<Range> frozen) {
@@ -62,7 +66,7 @@ void AdamW::freeze(std::vector<Range> frozen) {
 void AdamW::zero_frozen(float* grads_owned) const {
   for (const Range& f : frozen_) {
     const int64_t b = std::max(f.begin, owned_.begin), e = std::min(f.end, owned_.end);
-    if (b < e) std::fill(grads_owned + (b - owned_.begin), grads_owned + (e - owned_.begin), 0.0f);
+    if (b < e) ops_->zero(grads_owned + (b - owned_.begin), sizeof(float) * size_t(e - b));
   }
 }
 
@@ -73,7 +77,8 @@ double lr_at(int64_t step, double lr, double min_lr, int64_t warmup, int64_t tot
   return min_lr + 0.5 * (lr - min_lr) * (1.0 + std::cos(M_PI * progress));
 }
 
-double global_grad_norm(Comm& comm, const float* grads_owned, Range owned, int64_t total) {
+double global_grad_norm(Comm& comm, const KernelOps& ops, const float* grads_owned, Range owned, int64_t total,
+                        DeviceBuffer<double>& chunk_sums) {
   const int W = comm.size();
   const int64_t n_chunks = total / kChunkFloats;
   std::vector<double> sums(n_chunks);
@@ -85,11 +90,20 @@ double global_grad_norm(Comm& comm, const float* grads_owned, Range owned, int64
   }
   double* mine = sums.data() + owned.begin / kChunkFloats;
   const int64_t my_chunks = owned.size() / kChunkFloats;
-  parallel_for(my_chunks, [&](int64_t c) { cpu::sumsq_chunks(mine + c, grads_owned + c * kChunkFloats, 1, kChunkFloats); });
+  if (my_chunks > 0) {
+    if (chunk_sums.size() != size_t(my_chunks)) chunk_sums = DeviceBuffer<double>(ops, size_t(my_chunks));
+    ops.sumsq_chunks(chunk_sums.data(), grads_owned, my_chunks, kChunkFloats);
+    chunk_sums.download(mine, size_t(my_chunks));
+  }
   if (W > 1) comm.allgatherv_bytes(mine, sums.data(), counts, displs);
   double total_sq = 0;
   for (double s : sums) total_sq += s;
   return std::sqrt(total_sq);
+}
+
+double global_grad_norm(Comm& comm, const float* grads_owned, Range owned, int64_t total) {
+  DeviceBuffer<double> chunk_sums;
+  return global_grad_norm(comm, cpu_ops(), grads_owned, owned, total, chunk_sums);
 }
 
 }  // namespace cairn::optim

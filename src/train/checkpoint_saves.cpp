@@ -32,12 +32,12 @@ void Trainer::wait_for_checkpoint_snapshot() {
 
 void Trainer::poll_saves() {
   if (!saver_) return;
-  if (std::optional<ckpt::AsyncSaveResult> r = saver_->poll(comm_)) report_save(*r, true);
+  if (std::optional<ckpt::AsyncSaveResult> r = saver_->poll(*control_comm_)) report_save(*r, true);
 }
 
 bool Trainer::flush_saves() {
   if (!saver_) return true;
-  std::optional<ckpt::AsyncSaveResult> r = saver_->finish(comm_);
+  std::optional<ckpt::AsyncSaveResult> r = saver_->finish(*control_comm_);
   if (!r) return true;
   if (r->writer_wait_seconds > 0.001) {
     char waited[96];

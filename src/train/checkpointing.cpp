@@ -84,27 +84,26 @@ bool Trainer::save(int64_t step, bool wait) {
              " is still being written: waiting for it (never two saves in flight)");
     pending_ok = flush_saves();
   }
-  const Range owned = optimizer_->owned();
-  std::vector<ckpt::OwnedSlice> slices = {
-      {"params", params_.data() + owned.begin, owned.begin, owned.end},
-      {"adam_m", optimizer_->m().data(), owned.begin, owned.end},
-      {"adam_v", optimizer_->v().data(), owned.begin, owned.end},
-  };
+  const std::vector<ckpt::OwnedSlice> slices = live_slices();
   ckpt::Retention retention{cfg_.checkpoint.keep_last, cfg_.checkpoint.keep_every};
   const ckpt::Layout layout = to_ckpt_layout(model_->layout());
   ckpt::ShardOptions options{cfg_.checkpoint.compress, cfg_.checkpoint.incremental, nullptr};
-  if (options.incremental) options.previous = ckpt::previous_for_incremental(comm_, cfg_.run.dir, step);
-  if (saver_ && !wait) {
+  if (options.incremental) options.previous = ckpt::previous_for_incremental(*control_comm_, cfg_.run.dir, step);
+  if (saver_ && !wait) {  // the saver snapshots the slices through ops_ (checkpoint/snapshot.h)
     const std::string error =
-        saver_->start(comm_, cfg_.run.dir, step, layout, slices, state_json(step), retention, options);
+        saver_->start(*control_comm_, cfg_.run.dir, step, layout, slices, state_json(step), retention, options);
     if (error.empty()) return pending_ok;  // reported when it commits
     log_warn("checkpoint at step ", step, " failed, earlier checkpoints are untouched: ", error);
     metrics_->event({{"event", "checkpoint_failed"}, {"step", step}, {"error", error}});
     ckpt_stall_s_ += now_seconds() - t0;
     return false;
   }
-  ckpt::SaveStats s =
-      ckpt::save_checkpoint(comm_, cfg_.run.dir, step, layout, slices, state_json(step), retention, options);
+  // Synchronous: the writer reads the slices in place where they are host memory, else from a
+  // snapshot through ops_ into staging (kept for the next synchronous save).
+  if (!sync_staging_) sync_staging_ = std::make_unique<ckpt::SnapshotStaging>(*ops_);
+  ckpt::SaveStats s = ckpt::save_checkpoint(*control_comm_, cfg_.run.dir, step, layout,
+                                            ckpt::host_readable(slices, *sync_staging_), state_json(step), retention,
+                                            options);
   ckpt::AsyncSaveResult r;  // a synchronous save is all stall: the training thread waits
   r.step = step;
   r.commit.ok = s.ok;
@@ -120,6 +119,16 @@ bool Trainer::save(int64_t step, bool wait) {
   r.wall_seconds = s.seconds;
   report_save(r, false);
   return s.ok;
+}
+
+// This rank's owned slices of params, adam_m and adam_v, where they live (ops_'s device).
+std::vector<ckpt::OwnedSlice> Trainer::live_slices() {
+  const Range owned = optimizer_->owned();
+  return {
+      {"params", params_.data() + owned.begin, owned.begin, owned.end},
+      {"adam_m", optimizer_->m(), owned.begin, owned.end},
+      {"adam_v", optimizer_->v(), owned.begin, owned.end},
+  };
 }
 
 // Rank 0 picks the newest checkpoint whose structure is sound (manifest, shard sizes and
@@ -155,8 +164,7 @@ bool Trainer::resume() {
     if (chosen.empty()) {
       log_info("no checkpoint in ", cfg_.run.dir, ": starting from scratch");
       // A damaged checkpoint may have been partly read: the fresh start needs zero moments.
-      std::fill(optimizer_->m().begin(), optimizer_->m().end(), 0.0f);
-      std::fill(optimizer_->v().begin(), optimizer_->v().end(), 0.0f);
+      optimizer_->zero_moments();
       return false;
     }
 
@@ -170,10 +178,18 @@ bool Trainer::resume() {
     const Range owned = optimizer_->owned();
     std::string damage;
     try {
+      // Straight into the slices where they are host memory, else into a host buffer that is
+      // then uploaded to ops_'s device: checkpoints are device-independent, so one saved on
+      // either device resumes on either.
       Progress loading("resume: reading " + chosen, 3 * owned.size() * int64_t(sizeof(float)), Progress::kBytes);
-      ckpt::read_flat_range_progress(ck, "params", owned.begin, owned.end, params_.data() + owned.begin, loading);
-      ckpt::read_flat_range_progress(ck, "adam_m", owned.begin, owned.end, optimizer_->m().data(), loading);
-      ckpt::read_flat_range_progress(ck, "adam_v", owned.begin, owned.end, optimizer_->v().data(), loading);
+      std::vector<float> host(ops_->host_visible ? 0 : size_t(owned.size()));
+      const std::pair<const char*, float*> buffers[] = {
+          {"params", params_.data() + owned.begin}, {"adam_m", optimizer_->m()}, {"adam_v", optimizer_->v()}};
+      for (const auto& [buffer, dest] : buffers) {
+        float* into = ops_->host_visible ? dest : host.data();
+        ckpt::read_flat_range_progress(ck, buffer, owned.begin, owned.end, into, loading);
+        if (into != dest) ops_->upload(dest, into, sizeof(float) * size_t(owned.size()));
+      }
       loading.done();
       if (cfg_.checkpoint.verify)
         for (const char* b : {"params", "adam_m", "adam_v"}) ckpt::verify_partial_pieces(ck, b, owned.begin, owned.end);
@@ -181,7 +197,7 @@ bool Trainer::resume() {
       damage = e.what();
       if (damage.empty()) damage = "read failed";
     }
-    if (!comm_.all_agree(damage.empty())) {
+    if (!control_comm_->all_agree(damage.empty())) {
       std::string first;
       for (const std::string& e : allgather_strings(comm_, damage))
         if (first.empty()) first = e;
@@ -191,7 +207,7 @@ bool Trainer::resume() {
       continue;
     }
 
-    allgather_owned(comm_, params_.data(), int64_t(params_.size()));
+    allgather_owned(*data_comm_, params_.data(), int64_t(params_.size()));
     step_ = ck.step();
     // Load time as a user sees it: choosing the checkpoint, every rank reading (and with
     // checkpoint.verify checksumming) its slice, the parameter all-gather.
@@ -250,12 +266,13 @@ void Trainer::check_resume_compatible(const nlohmann::json& st, const std::strin
 // vocabulary (what `cairn sample` and Hugging Face read).
 void Trainer::write_final_outputs() {
   if (rank_ != 0) return;
+  const std::vector<float> params = download_params();
   std::vector<ckpt::TensorSource> tensors;
   for (const gpt::ParamTensor& t : model_->layout().tensors) {
     ckpt::TensorSource src;
     src.name = t.name;
     src.shape = t.export_shape;
-    src.data = params_.data() + t.offset;
+    src.data = params.data() + t.offset;
     tensors.push_back(std::move(src));
   }
   const std::string path = (fs::path(cfg_.run.dir) / "model.safetensors").string();

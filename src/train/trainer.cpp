@@ -13,7 +13,9 @@
 
 
 #include "comm/gather.h"
+#include "comm/nccl/nccl_comm.h"
 #include "comm/reduce.h"
+#include "comm/votes_comm.h"
 #include "core/fault.h"
 #include "core/log.h"
 #include "core/parallel.h"
@@ -108,30 +110,30 @@ void Trainer::setup() {
   // Model.
   model_cfg_ = {cfg_.model.n_layer, cfg_.model.n_head, cfg_.model.n_embd, cfg_.model.seq_len,
                 cfg_.model.vocab_size, float(cfg_.model.dropout)};
-  // run.device picks the kernels (kernels/ops.h). On cuda the model's activations, a device
-  // copy of the parameters and the gradient tree live on the GPU; the step gradient comes
-  // back to the host for the reduce-scatter, AdamW and checkpoints (see docs/gpu.md).
+  // run.device picks the kernels and the memory (kernels/ops.h): every training buffer below
+  // lives on that device and the step runs the same code on both (see trainer.h).
   ops_ = &ops_for_device(cfg_.run.device);
   if (cfg_.run.profile) ops_ = &profiled_ops(*ops_);  // run.profile: every kernel call timed
   ops_->set_tf32(cfg_.run.tf32);
+  setup_comms();
   model_ = std::make_unique<gpt::GPT>(model_cfg_, cfg_.train.micro_batch, cfg_.model.seq_len, *ops_);
   const gpt::ParamLayout& layout = model_->layout();
-  params_.assign(layout.total, 0.0f);
+  params_ = DeviceBuffer<float>(*ops_, size_t(layout.total));
   const int block = G / W_;
   levels_.clear();
   for (int i = 0; i < tree_levels(block); ++i) levels_.emplace_back(*ops_, size_t(layout.total));
-  if (!on_host()) {
-    device_params_ = DeviceBuffer<float>(*ops_, size_t(layout.total));
-    host_block_sum_ = HostBuffer<float>(*ops_, size_t(layout.total));
-    log_info("device: ", ops_->describe(), " | activations ", model_->activation_bytes() / 1048576.0, " MiB");
-  }
   const Range owned = owned_range(layout.total, rank_, W_);
+  // W > 1: the reduce-scatter's scratch, whose first slice is also the owned gradient slice.
+  if (W_ > 1) reduce_scratch_ = DeviceBuffer<float>(*ops_, size_t(reduce_scatter_scratch_floats(layout.total, W_)));
   std::vector<optim::DecayRange> decay;
   for (const auto& t : layout.tensors)
     if (t.decay) decay.push_back({t.offset, t.offset + t.numel});
   optim::AdamWConfig adam{float(cfg_.train.beta1), float(cfg_.train.beta2), float(cfg_.train.eps),
                           float(cfg_.train.weight_decay)};
-  optimizer_ = std::make_unique<optim::AdamW>(adam, std::move(decay), owned);
+  optimizer_ = std::make_unique<optim::AdamW>(adam, std::move(decay), owned, *ops_);
+  if (!ops_->host_visible)
+    log_info("device: ", ops_->describe(), " | activations ", model_->activation_bytes() / 1048576.0,
+             " MiB | data transport ", data_comm_->backend());
   if (!cfg_.train.freeze.empty()) {
     FrozenSet frozen;
     try {
@@ -166,8 +168,30 @@ void Trainer::setup() {
            train_data_->n_windows(), " sequences");
 }
 
+// Device buffers move over the device's own transport: the host Comm on the CPU, NCCL
+// between GPUs — at one rank too, so that every cuda run exercises it: its votes carry the
+// stop agreement and the checkpoint votes every step. A CUDA build without NCCL still trains
+// on one GPU, where no gradient or parameter crosses between ranks.
+void Trainer::setup_comms() {
+  data_comm_ = control_comm_ = &comm_;
+  if (ops_->host_visible) return;
+  if (!nccl_is_available()) {
+    if (W_ > 1)
+      throw CollectiveError(str("run.device = cuda on ", W_, " ranks needs NCCL, and this cairn was built without it; "
+                                "rebuild with NCCL (-DCAIRN_NCCL=ON) or train on one GPU"));
+    log_warn("this cairn was built without NCCL: one GPU, control messages and votes over ", comm_.backend());
+    return;
+  }
+  nccl_comm_ = make_nccl_comm(comm_);
+  votes_comm_ = make_votes_comm(comm_, *nccl_comm_);
+  data_comm_ = nccl_comm_.get();
+  control_comm_ = votes_comm_.get();
+}
+
 void Trainer::fresh_start() {
-  gpt::init_params(model_cfg_, model_->layout(), params_.data(), uint64_t(cfg_.train.seed));
+  std::vector<float> init(params_.size());
+  gpt::init_params(model_cfg_, model_->layout(), init.data(), uint64_t(cfg_.train.seed));
+  params_.upload(init.data(), init.size());
   step_ = 0;
 }
 
@@ -180,7 +204,7 @@ Trainer::StepResult Trainer::train_step(int64_t step) {
   for (auto& l : levels_) levels.push_back(l.data());
 
   // 1. This rank's block: each micro-batch's gradient is a leaf of the canonical tree.
-  const float* params = model_params();
+  const float* params = params_.data();
   tree_accumulate(k_begin_, block, levels, total, [&](int k, float* grad) {
     data::MicroBatch mb = loader_->next();
     CAIRN_CHECK(mb.step == step && mb.k == k, "loader out of order: got step ", mb.step, " micro-batch ", mb.k,
@@ -194,29 +218,30 @@ Trainer::StepResult Trainer::train_step(int64_t step) {
   r.phases.fwd_bwd_ms = t - t0;
   r.loss = tree_sum_over_ranks(comm_, tree_sum(losses.data(), 0, block)) / G;
 
-  // 2. Canonical reduce-scatter, order-free norm, clipping, AdamW on the owned slice.
+  // 2. Canonical reduce-scatter, order-free norm, clipping, AdamW on the owned slice, all
+  //    on ops_'s device (the norm's per-chunk partials come to the host to be gathered).
   // The owned gradient slice needs no buffer of its own: at W = 1 it is the block sum itself,
   // else the first slice of the scratch in which the reduce-scatter sums the rank partials
   // (the copies into it are then no-ops). One full-size buffer less: 0.5 GB at 124M.
-  float* block_sum = host_block_sum();
-  if (W_ > 1) scratch_.resize(size_t(reduce_scatter_scratch_floats(total, W_)));
-  float* grads_owned = W_ == 1 ? block_sum : scratch_.data();
-  reduce_scatter_canonical(comm_, block_sum, total, grads_owned, scratch_);
+  float* block_sum = levels_[0].data();
+  float* grads_owned = W_ == 1 ? block_sum : reduce_scratch_.data();
+  reduce_scatter_canonical(*data_comm_, *ops_, block_sum, total, grads_owned, reduce_scratch_.data());
   optimizer_->zero_frozen(grads_owned);  // train.freeze: as if they had no gradient
   r.phases.reduce_ms = now_ms() - t;
   t = now_ms();
-  r.grad_norm = optim::global_grad_norm(comm_, grads_owned, optimizer_->owned(), total);
+  r.grad_norm = optim::global_grad_norm(comm_, *ops_, grads_owned, optimizer_->owned(), total, chunk_sums_);
   float scale = 1.0f;
   if (cfg_.train.grad_clip > 0 && r.grad_norm > cfg_.train.grad_clip)
     scale = float(cfg_.train.grad_clip / (r.grad_norm + 1e-6));
   r.lr = optim::lr_at(step, cfg_.train.lr, cfg_.train.min_lr, cfg_.train.warmup_steps, cfg_.train.steps);
   wait_for_checkpoint_snapshot();  // an async save's snapshot of params/m/v must be taken
   optimizer_->step(params_.data(), grads_owned, float(r.lr), step + 1, scale);
+  ops_->synchronize();  // the phase times are the device's, not the launch queue's
   r.phases.optim_ms = now_ms() - t;
 
   // 3. Everyone gets the updated parameters.
   t = now_ms();
-  allgather_owned(comm_, params_.data(), total);
+  allgather_owned(*data_comm_, params_.data(), total);
   r.phases.gather_ms = now_ms() - t;
   return r;
 }
@@ -232,7 +257,7 @@ double Trainer::evaluate() {
     counts[r] = int64_t(E) * (r + 1) / W_ * int64_t(sizeof(double)) - displs[r];
   }
   std::vector<int32_t> inputs(size_t(m) * T), targets(size_t(m) * T);
-  const float* params = model_params();
+  const float* params = params_.data();
   for (int e = E * rank_ / W_; e < E * (rank_ + 1) / W_; ++e) {
     data::fill_sequences(*val_data_, int64_t(e) * m, m, inputs.data(), targets.data());
     losses[e] = model_->forward(params, inputs.data(), targets.data(), gpt::DropoutContext{});
@@ -250,7 +275,7 @@ int Trainer::run() {
   loader_ = std::make_unique<data::Loader>(*train_data_, uint64_t(cfg_.train.seed), cfg_.train.micro_batch,
                                            cfg_.train.grad_accum, k_begin_, k_end_, start);
   install_preemption_handlers();
-  if (cfg_.checkpoint.async) saver_ = std::make_unique<ckpt::AsyncSaver>();
+  if (cfg_.checkpoint.async) saver_ = std::make_unique<ckpt::AsyncSaver>(*ops_);
   loop_start_ms_ = now_ms();
   int64_t profiled_steps = 0;  // run.profile: steps after this process's first (warm-up) one
   double profiled_ms = 0;
@@ -279,7 +304,7 @@ int Trainer::run() {
       metrics_->val(step_, evaluate());
 
     poll_saves();  // commit a background save once every rank's writer is done
-    if (comm_.any(preemption_requested())) {
+    if (control_comm_->any(preemption_requested())) {
       log_info("preemption notice received: saving step ", step_, " and exiting with status ", kExitPreempted);
       CAIRN_CHECK(save(step_, /*wait=*/true), "preempted at step ", step_,
                   " but the checkpoint could not be saved (see above)");
@@ -299,34 +324,25 @@ int Trainer::run() {
   return 0;
 }
 
-// The parameters as the model reads them: the host buffer itself on the CPU, else a device
-// copy refreshed from it (once per step: params_ changes only in the optimizer update and on
-// resume).
-const float* Trainer::model_params() {
-  if (on_host()) return params_.data();
-  device_params_.upload(params_.data(), params_.size());
-  return device_params_.data();
-}
-
-// This rank's block sum of the gradient tree, in host memory for the reduce-scatter.
-float* Trainer::host_block_sum() {
-  if (on_host()) return levels_[0].data();
-  levels_[0].download(host_block_sum_.data(), host_block_sum_.size());
-  return host_block_sum_.data();
+// The full parameters in host memory (final outputs, the debug dump).
+std::vector<float> Trainer::download_params() const {
+  std::vector<float> host(params_.size());
+  params_.download(host.data(), host.size());
+  return host;
 }
 
 // Full parameters, then AdamW m and v, in canonical order, as raw little-endian fp32.
 void Trainer::dump_final(const std::string& path) {
   const int64_t total = int64_t(params_.size());
   const Range owned = optimizer_->owned();
-  std::vector<float> m(total, 0.0f), v(total, 0.0f);
-  std::memcpy(m.data() + owned.begin, optimizer_->m().data(), sizeof(float) * owned.size());
-  std::memcpy(v.data() + owned.begin, optimizer_->v().data(), sizeof(float) * owned.size());
+  std::vector<float> params = download_params(), m(total, 0.0f), v(total, 0.0f);
+  ops_->download(m.data() + owned.begin, optimizer_->m(), sizeof(float) * owned.size());
+  ops_->download(v.data() + owned.begin, optimizer_->v(), sizeof(float) * owned.size());
   allgather_owned(comm_, m.data(), total);
   allgather_owned(comm_, v.data(), total);
   if (rank_ != 0) return;
   std::ofstream out(path, std::ios::binary);
-  for (const auto* buf : {&params_, &m, &v}) out.write(reinterpret_cast<const char*>(buf->data()), sizeof(float) * total);
+  for (const auto* buf : {&params, &m, &v}) out.write(reinterpret_cast<const char*>(buf->data()), sizeof(float) * total);
   CAIRN_CHECK(out.good(), path, ": cannot write the final-state dump");
 }
 

@@ -8,6 +8,12 @@
 // Data parallel over `comm` (DESIGN §2): rank r of W computes micro-batches
 // [r*G/W, (r+1)*G/W) of every step, gradients are combined by the canonical tree, each rank
 // updates its owned slice (ZeRO-1) and parameters are all-gathered.
+//
+// One code path for every run.device: the parameters, the gradient tree, the owned gradient
+// slice, the AdamW moments and the reduce-scatter scratch live on the device of ops_ (host
+// memory with cpu_ops(), GPU memory with cuda_ops()); the arithmetic goes through ops_; device
+// buffers move over data_comm_ (the host Comm on the CPU, NCCL on cuda); checkpoint snapshots
+// go through ops_ too (checkpoint/snapshot.h). See docs/gpu.md "Data flow".
 #pragma once
 
 #include <cstdint>
@@ -18,6 +24,7 @@
 #include <vector>
 
 #include "checkpoint/async_save.h"
+#include "checkpoint/snapshot.h"
 #include "comm/comm.h"
 #include "core/error.h"
 #include "data/dataset.h"
@@ -78,8 +85,9 @@ class Trainer {
   void check_resume_compatible(const nlohmann::json& state, const std::string& dir) const;
   void write_final_outputs();
   void dump_final(const std::string& path);
-  const float* model_params();    // params_ where the model reads them (host or device)
-  float* host_block_sum();  // levels_[0] in host memory
+  void setup_comms();
+  std::vector<float> download_params() const;  // the full parameters in host memory
+  std::vector<ckpt::OwnedSlice> live_slices();  // this rank's params/adam_m/adam_v, on ops_'s device
   gpt::DropoutContext dropout_for(int64_t step, int k) const;
 
   Config cfg_;
@@ -91,13 +99,21 @@ class Trainer {
 
   gpt::GPTConfig model_cfg_;
   std::unique_ptr<gpt::GPT> model_;
-  const KernelOps* ops_ = nullptr;          // run.device's kernels
-  std::vector<float> params_;               // full flat buffer, identical on every rank
-  std::vector<DeviceBuffer<float>> levels_; // gradient tree buffers (full length, on ops_'s device)
-  DeviceBuffer<float> device_params_;       // cuda: the device copy of params_
-  HostBuffer<float> host_block_sum_;        // cuda: levels_[0] downloaded (pinned) for the reduce-scatter
-  std::vector<float> scratch_;  // reduce-scatter: the W partials of the owned slice, summed into the first
-  std::unique_ptr<optim::AdamW> optimizer_;
+  const KernelOps* ops_ = nullptr;  // run.device's kernels and memory
+  // Device buffers (data_comm_) and control messages: votes, stop agreement (control_comm_).
+  // On the CPU both are comm_; on cuda data_comm_ is NCCL and control_comm_ is comm_ with its
+  // integer votes (max_int/min_int) over NCCL (comm/votes_comm.h).
+  Comm* data_comm_ = nullptr;
+  Comm* control_comm_ = nullptr;
+  std::unique_ptr<Comm> nccl_comm_, votes_comm_;
+  // On ops_'s device:
+  DeviceBuffer<float> params_;               // full flat buffer, identical on every rank
+  std::vector<DeviceBuffer<float>> levels_;  // gradient tree buffers (full length)
+  DeviceBuffer<float> reduce_scratch_;       // reduce-scatter (W > 1): the W partials of the owned
+                                             // slice, summed into the first (the owned gradient)
+  DeviceBuffer<double> chunk_sums_;          // the owned chunks' sums of squares (grad norm)
+  std::unique_ptr<optim::AdamW> optimizer_;  // m and v of the owned slice
+  std::unique_ptr<ckpt::SnapshotStaging> sync_staging_;  // synchronous saves from a GPU
 
   std::unique_ptr<data::TokenDataset> train_data_, val_data_;
   std::unique_ptr<data::Loader> loader_;
@@ -105,7 +121,6 @@ class Trainer {
   int64_t step_ = 0;  // optimizer steps completed
 
   std::unique_ptr<ckpt::AsyncSaver> saver_;  // null unless checkpoint.async
-  bool on_host() const { return std::string(ops_->device) == "cpu"; }
   void report_profile(int64_t steps, double step_ms, const StepPhases& phases);
   double loop_start_ms_ = 0;   // when the training loop started (for the overhead fraction)
   double ckpt_stall_s_ = 0;    // training-thread seconds spent on checkpoints so far
