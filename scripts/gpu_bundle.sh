@@ -23,6 +23,14 @@ if [ ! -f "$BUILD/CMakeCache.txt" ]; then
     -DCMAKE_CUDA_ARCHITECTURES=90 >/dev/null
 fi
 cmake --build "$BUILD" -j "$(nproc)" --target cairn test_cuda
+# On cuda the trainer moves gradients and parameters and takes its votes over NCCL, at one
+# rank too: a bundle without it would not test that path. (libnccl itself is not copied:
+# the GPU machine's comes from its toolkit or the nvidia-nccl-cu13 wheel, same soname.)
+if ! ldd "$BUILD/bin/cairn" | grep -q 'libnccl'; then
+  echo "gpu_bundle: $BUILD/bin/cairn is not linked with NCCL (CMake did not find nccl.h/libnccl):" \
+       "install NCCL or pass -DNCCL_INCLUDE_DIR/-DNCCL_LIBRARY; ALLOW_NO_NCCL=1 bundles it anyway" >&2
+  [ "${ALLOW_NO_NCCL:-0}" = 1 ] || exit 1
+fi
 rm -rf "$DIR"
 mkdir -p "$DIR/bin" "$DIR/lib"
 cp "$BUILD/bin/cairn" "$BUILD/bin/test_cuda" "$DIR/bin/"

@@ -5,8 +5,10 @@
 #   1. configure + build for sm_90 into build-gpu/ (NCCL from the toolkit or from the
 #      nvidia-nccl-cu13 Python wheel; MPI only if mpicc exists) — or use a prebuilt bundle
 #   2. CUDA kernel tests against the CPU kernels (bin/test_cuda): none may be skipped
-#   3. configs/tiny.toml on cuda (dropout on): the same run twice -> equal `ckpt hash`;
-#      SIGKILLed at step 17 and resumed -> equal hash; a GPU checkpoint resumed on the CPU
+#   3. configs/tiny.toml on cuda (dropout on; device-resident optimizer, NCCL data comm and
+#      votes at one rank): the same run twice -> equal `ckpt hash`; NCCL in use; async saves
+#      (snapshots from the GPU) -> the same checkpoints as sync saves; SIGKILLed at step 17
+#      and resumed -> equal hash; a GPU checkpoint resumed on the CPU and a CPU one on the GPU
 #   4. configs/gpt2-124m.toml benchmark on cuda (B=4, T=1024): ms/step, tokens/s, MFU,
 #      checkpoint save and load GB/s; a PyTorch eager GPT-2 of the same shapes beside it
 #   5. a short results table (also written to $OUT_DIR/gpu_check.txt)
@@ -134,6 +136,23 @@ if [ -n "$h_ref" ] && [ "$h_ref" = "$h_again" ]; then
 else
   check_failed "tiny x2 on cuda: same ckpt hash" "no: '$h_ref' vs '$h_again'"
 fi
+# The trainer's start-up line names the transport of device buffers: NCCL at one rank too.
+transport=$(grep -o 'data transport [a-z]*' "$LOG" | tail -1 | cut -d' ' -f3)
+if [ "$transport" = "nccl" ]; then
+  result "tiny on cuda: data transport + votes" "nccl (1 rank)"
+else
+  check_failed "tiny on cuda: data transport + votes" "'${transport:-none}', not nccl (built without NCCL? see the build line)"
+fi
+# Async saves: snapshots of the GPU slices into pinned staging on a side stream.
+run 120 "$CAIRN" train "${TINY[@]}" --set run.dir="$W/async" --set checkpoint.async=true --resume none \
+  || check_failed "tiny with async saves on cuda" "exit $?"
+h_async=$(hash_of "$W/async"); h_async35=$(hash_of "$W/async/checkpoints/step_00000035")
+h_ref35=$(hash_of "$W/ref/checkpoints/step_00000035")
+if [ -n "$h_async35" ] && [ "$h_async35" = "$h_ref35" ] && [ "$h_async" = "$h_ref" ]; then
+  result "tiny async saves on cuda: same ckpt hash" "yes (step 35 and final)"
+else
+  check_failed "tiny async saves on cuda: same ckpt hash" "step 35 '$h_async35' vs '$h_ref35', final '$h_async' vs '$h_ref'"
+fi
 
 echo "+ CAIRN_KILL_AT=train.step@17 cairn train ... (expected to die)" >> "$LOG"
 # (a subshell, so the shell's "Killed" notice goes to the log, not the console)
@@ -155,6 +174,12 @@ else
   check_failed "GPU checkpoint -> CPU resume" "exit $?"
 fi
 run 180 "$CAIRN" train "${TINY[@]}" --set run.device=cpu --set run.dir="$W/cpu" --resume none
+cp -r "$W/cpu" "$W/to_gpu"
+if run 120 "$CAIRN" train "${TINY[@]}" --set run.dir="$W/to_gpu" --set train.steps=45 --resume auto; then
+  result "CPU checkpoint -> GPU resume" "ok, continued to step 45"
+else
+  check_failed "CPU checkpoint -> GPU resume" "exit $?"
+fi
 last_loss() { grep '"split":"train"' "$1/metrics.jsonl" 2>/dev/null | tail -1 | sed 's/.*"loss":\([0-9.e+-]*\).*/\1/'; }
 result "tiny final loss cuda vs cpu" "$(last_loss "$W/ref") vs $(last_loss "$W/cpu") (close, not bitwise)"
 
