@@ -170,8 +170,10 @@ void Trainer::setup() {
 
 // Device buffers move over the device's own transport: the host Comm on the CPU, NCCL
 // between GPUs — at one rank too, so that every cuda run exercises it: its votes carry the
-// stop agreement and the checkpoint votes every step. A CUDA build without NCCL still trains
-// on one GPU, where no gradient or parameter crosses between ranks.
+// stop agreement and the checkpoint votes every step. On one GPU no gradient or parameter
+// crosses between ranks, so a build without NCCL, or an NCCL that cannot start (its
+// bootstrap needs a network interface), falls back to the host Comm with a warning; with
+// several GPUs either is an error.
 void Trainer::setup_comms() {
   data_comm_ = control_comm_ = &comm_;
   if (ops_->host_visible) return;
@@ -182,7 +184,16 @@ void Trainer::setup_comms() {
     log_warn("this cairn was built without NCCL: one GPU, control messages and votes over ", comm_.backend());
     return;
   }
-  nccl_comm_ = make_nccl_comm(comm_);
+  if (W_ == 1) {
+    try {
+      nccl_comm_ = make_nccl_comm(comm_);
+    } catch (const std::exception& e) {
+      log_warn("NCCL could not start (", e.what(), "): one GPU, control messages and votes over ", comm_.backend());
+      return;
+    }
+  } else {
+    nccl_comm_ = make_nccl_comm(comm_);
+  }
   votes_comm_ = make_votes_comm(comm_, *nccl_comm_);
   data_comm_ = nccl_comm_.get();
   control_comm_ = votes_comm_.get();
