@@ -55,7 +55,7 @@ bench() {  # label config T micro_batch grad_accum
       --set train.micro_batch=$mb --set train.grad_accum=$G --set train.steps=$STEPS --set run.threads=$THREADS \
       --set checkpoint.every_steps=0 --set train.eval_every=0 --set data.val= --set "data.train=data/demo/train_*.bin" \
       --resume none >/dev/null
-    c_ms+=("$(cairn_ms $out/c$r)"); c_rss+=("$(cat $out/rss)")
+    c_ms+=("$(cairn_ms $out/c-$T-$mb-$G-$r)"); c_rss+=("$(cat $out/rss)")
     /usr/bin/time -f "%M" -o $out/rss "$PYTHON" scripts/bench/torch_gpt2.py --config "$config" --seq-len $T \
       --micro-batch $mb --grad-accum $G --steps $STEPS --threads $THREADS > $out/t$r.json
     t_ms+=("$("$PYTHON" -c "import json; print(json.load(open('$out/t$r.json'))['median_ms'])")"); t_rss+=("$(cat $out/rss)")
