@@ -27,7 +27,8 @@ want=$(hash_of ref)
 mpi 2 train "$TINY" "${SETS[@]}" --set run.dir=base >/dev/null 2>&1  # committed 10, 20, 30, 40
 
 # ---- vanished run directory -----------------------------------------------------------
-cairn train "$TINY" "${SETS[@]}" --set run.dir=gone --set train.steps=200 >gone.log 2>gone.err &
+# "$CAIRN_BIN", not the cairn function, so that $! (stopped below) is the trainer itself.
+"$CAIRN_BIN" train "$TINY" "${SETS[@]}" --set run.dir=gone --set train.steps=200 >gone.log 2>gone.err &
 pid=$!
 wait_for_step $pid gone 25
 kill -STOP $pid

@@ -39,7 +39,9 @@ wait $launcher || fail "job A failed after the refused attempts: $(tail -3 a.log
 pass "job A finished untouched, bitwise equal to the uninterrupted run"
 
 # A stale lock: SIGKILL a job holding it; --resume auto goes ahead (on another world size).
-cairn train "$TINY" "${SETS[@]}" --set run.dir=killed > k.log 2>&1 &
+# "$CAIRN_BIN", not the cairn function: $! must be the trainer itself, not a subshell that a
+# SIGKILL would leave it orphaned under, still holding the lock.
+"$CAIRN_BIN" train "$TINY" "${SETS[@]}" --set run.dir=killed > k.log 2>&1 &
 pid=$!
 wait_for_step $pid killed 25
 kill -KILL $pid; wait $pid 2>/dev/null || true
