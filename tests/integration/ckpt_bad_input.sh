@@ -78,16 +78,23 @@ earlier_verify symlink; pass "symlink refused"
 
 # Disk full: every save after step 20 fails (file size limit), training state is intact,
 # the run reports it and ends with status 1; committed checkpoints are untouched.
-fresh full
-status=0
-( ulimit -f 64; exec "$CAIRN_BIN" train "$TINY" "${SETS[@]}" --set run.dir=full --set train.steps=30 ) >log 2>err || status=$?
-[ $status -eq 1 ] || fail "disk full: expected exit 1, got $status"
-grep -q "checkpoint at step 25 failed" err || fail "disk full: failed save at 25 not reported: $(cat err)"
-grep -q "rank_00000-of-00001.safetensors" err || fail "disk full: the file is not named: $(cat err)"
-grep -q "^step     30/30" log || fail "disk full: training did not continue after the failed save"
-[ ! -e "$(ck full 25)" ] && [ ! -e "$(ck full 25).tmp" ] || fail "disk full: a partial checkpoint was left"
-earlier_verify full; cairn ckpt verify "$(ck full 20)" >/dev/null || fail "disk full: step 20 damaged"
-pass "disk full: reported, training continued, nothing committed damaged"
+# Not under ThreadSanitizer: with any file size limit, TSan's runtime dies of SIGBUS inside
+# LLVM libomp's start-up, before main's work begins (a 6-line OpenMP program does the same;
+# docs/reliability.md). The ASan and plain builds run it.
+if [ "${CAIRN_SANITIZE:-}" = thread ]; then
+  echo "skipped under TSan: disk full (ulimit -f)"
+else
+  fresh full
+  status=0
+  ( ulimit -f 64; exec "$CAIRN_BIN" train "$TINY" "${SETS[@]}" --set run.dir=full --set train.steps=30 ) >log 2>err || status=$?
+  [ $status -eq 1 ] || fail "disk full: expected exit 1, got $status"
+  grep -q "checkpoint at step 25 failed" err || fail "disk full: failed save at 25 not reported: $(cat err)"
+  grep -q "rank_00000-of-00001.safetensors" err || fail "disk full: the file is not named: $(cat err)"
+  grep -q "^step     30/30" log || fail "disk full: training did not continue after the failed save"
+  [ ! -e "$(ck full 25)" ] && [ ! -e "$(ck full 25).tmp" ] || fail "disk full: a partial checkpoint was left"
+  earlier_verify full; cairn ckpt verify "$(ck full 20)" >/dev/null || fail "disk full: step 20 damaged"
+  pass "disk full: reported, training continued, nothing committed damaged"
+fi
 
 # Read-only: checkpoints/ not writable by the (unprivileged) training user.
 if command -v setpriv >/dev/null && [ "$(id -u)" -eq 0 ]; then
