@@ -9,6 +9,8 @@
 #        CAIRN_SETUP_PYTHON=0 scripts/setup.sh  no Python environment (those tests then skip)
 #        CAIRN_SETUP_FUZZ=1 scripts/setup.sh    also clang, its sanitizer/libFuzzer runtime and
 #                                               libomp (~200 MB) for the harnesses in tests/fuzz/
+#                                               and the TSan build (scripts/test.sh --sanitize
+#                                               thread sets it)
 # The Python environment lives in $CAIRN_VENV (default ~/.cache/cairn/venv), shared by every
 # clone on the machine.
 set -euo pipefail
