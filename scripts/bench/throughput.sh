@@ -9,10 +9,14 @@
 # achieved fraction of peak can be stated, and cairn at -np 2 x 1 thread vs -np 1 x 2.
 #
 # Usage: scripts/bench/throughput.sh [REPEATS=3] [STEPS=5]
+#   PARTS="b4 b8 demo np profile" (default: all): which tables to produce — 124M at B=4 T=64,
+#   124M at B=8 T=256, the demo config, 1 vs 2 ranks, the per-op profiles
 #   PYTHON=... (default ~/.cache/cairn/venv/bin/python; CAIRN_SETUP_TORCH=1 scripts/setup.sh)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 REPEATS=${1:-3}; STEPS=${2:-5}; THREADS=2
+PARTS=" ${PARTS:-b4 b8 demo np profile} "
+part() { [[ "$PARTS" == *" $1 "* ]]; }
 PYTHON=${PYTHON:-$HOME/.cache/cairn/venv/bin/python}
 CAIRN=build/bin/cairn
 [ -x $CAIRN ] || scripts/build.sh >/dev/null
@@ -73,9 +77,10 @@ bench() {  # label config T micro_batch grad_accum
 
 echo "| shape | who | ms/step | tokens/s | GFLOP/s | of peak | peak RSS |"
 echo "|---|---|---:|---:|---:|---:|---:|"
-bench "124M B=4 T=64" configs/gpt2-124m.toml 64 4 1
-bench "124M B=8 T=256" configs/gpt2-124m.toml 256 8 1
-bench "demo (4L 128C) B=32 T=64" configs/demo.toml 64 4 8
+part b4 && bench "124M B=4 T=64" configs/gpt2-124m.toml 64 4 1
+part b8 && bench "124M B=8 T=256" configs/gpt2-124m.toml 256 8 1
+part demo && bench "demo (4L 128C) B=32 T=64" configs/demo.toml 64 4 8
+if part np; then
 
 # Data parallelism on one machine: 1 rank x 2 threads vs mpirun -np 2 x 1 thread per rank,
 # the same global batch (grad_accum 2 x micro_batch 2; the same bits), alternately.
@@ -97,7 +102,9 @@ m1=$(printf '%s\n' "${np1[@]}" | median); m2=$(printf '%s\n' "${np2[@]}" | media
 printf '| 1 rank x 2 threads | %.0f | %.1f | %s |\n' "$m1" "$(calc "256000/$m1")" "${np1[*]}"
 printf '| 2 ranks x 1 thread (mpirun) | %.0f | %.1f | %s |\n' "$m2" "$(calc "256000/$m2")" "${np2[*]}"
 echo "ratio 2 ranks / 1 rank in tokens/s: $(calc "$m1/$m2" 2)"
+fi
 
+if part profile; then
 # Where cairn's time goes: one run per shape with run.profile = true (every kernel call timed).
 for shape in "64 4" "256 8"; do
   set -- $shape
@@ -108,3 +115,4 @@ for shape in "64 4" "256 8"; do
     --set checkpoint.every_steps=0 --set train.eval_every=0 --set data.val= --set "data.train=data/demo/train_*.bin" \
     --resume none 2>&1 | sed -n '/^profile over/,/\[other\]/p'
 done
+fi
