@@ -63,25 +63,23 @@ void FileWriter::stream_writeback() {
   const int64_t end = written_ / window_ * window_;
   // Wait for the windows started before, then start this one: at most two windows are in
   // flight, the disk never idles between them.
+  // False when the file system does not support sync_file_range (EINVAL, ENOSYS, ESPIPE):
+  // plain buffered writes from then on. A write error must not be swallowed: the kernel
+  // reports it once, and fsync would not see it again.
+  auto range = [&](int64_t offset, int64_t bytes, unsigned flags) {
+    if (::sync_file_range(fd_, offset, bytes, flags) == 0) return true;
+    if (errno != EINVAL && errno != ENOSYS && errno != ESPIPE) CAIRN_FAIL(path_, ": write failed: ", os_reason(errno));
+    writeback_ = false;
+    return false;
+  };
   if (started_ > dropped_) {
-    if (::sync_file_range(fd_, dropped_, started_ - dropped_,
-                          SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER) != 0) {
-      // A write error here must not be swallowed: the kernel reports it once, and fsync
-      // would not see it again. Unsupported (EINVAL, ENOSYS, ESPIPE): plain buffered writes.
-      if (errno != EINVAL && errno != ENOSYS && errno != ESPIPE)
-        CAIRN_FAIL(path_, ": write failed: ", os_reason(errno));
-      writeback_ = false;
+    if (!range(dropped_, started_ - dropped_,
+               SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER))
       return;
-    }
     ::posix_fadvise(fd_, dropped_, started_ - dropped_, POSIX_FADV_DONTNEED);
     dropped_ = started_;
   }
-  if (::sync_file_range(fd_, started_, end - started_, SYNC_FILE_RANGE_WRITE) != 0) {
-    if (errno != EINVAL && errno != ENOSYS && errno != ESPIPE) CAIRN_FAIL(path_, ": write failed: ", os_reason(errno));
-    writeback_ = false;
-    return;
-  }
-  started_ = end;
+  if (range(started_, end - started_, SYNC_FILE_RANGE_WRITE)) started_ = end;
 }
 
 void FileWriter::flush() {

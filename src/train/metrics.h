@@ -23,6 +23,14 @@ struct StepPhases {
   double reduce_ms = 0;
   double optim_ms = 0;
   double gather_ms = 0;
+
+  StepPhases& operator+=(const StepPhases& o) {
+    fwd_bwd_ms += o.fwd_bwd_ms;
+    reduce_ms += o.reduce_ms;
+    optim_ms += o.optim_ms;
+    gather_ms += o.gather_ms;
+    return *this;
+  }
 };
 
 class Metrics {

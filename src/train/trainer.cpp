@@ -4,6 +4,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -304,10 +305,7 @@ int Trainer::run() {
     if (cfg_.run.profile && step_ > start + 1) {
       ++profiled_steps;
       profiled_ms += ms;
-      profiled_phases.fwd_bwd_ms += r.phases.fwd_bwd_ms;
-      profiled_phases.reduce_ms += r.phases.reduce_ms;
-      profiled_phases.optim_ms += r.phases.optim_ms;
-      profiled_phases.gather_ms += r.phases.gather_ms;
+      profiled_phases += r.phases;
     }
     metrics_->train_step(step_, r.loss, r.lr, r.grad_norm, ms, r.phases,
                          step_ % cfg_.run.log_every == 0 || step_ == cfg_.train.steps || step_ == start + 1);
@@ -380,23 +378,21 @@ void Trainer::report_profile(int64_t steps, double step_ms, const StepPhases& ph
     std::snprintf(buf, sizeof buf, "  %-30s %10.1f %10.2f %6.1f%%\n", name.c_str(), calls, ms, 100.0 * ms / per_step);
     table += buf;
   };
+  double in_optim = 0;  // kernels the optimizer phase calls: in the op list already, counted once
   for (const OpTime& t : op_profile()) {
     const double ms = t.seconds * 1e3 / double(steps);
     kernels_ms += ms;
+    if (t.op == "adamw_update" || t.op == "sumsq_chunks") in_optim += ms;
     line(t.op, double(t.calls) / double(steps), ms);
     ops.push_back({{"op", t.op}, {"calls_per_step", double(t.calls) / double(steps)}, {"ms_per_step", ms}});
   }
   const double optim = phases.optim_ms / double(steps), reduce = phases.reduce_ms / double(steps),
                gather = phases.gather_ms / double(steps);
-  // Kernel ops called by the optimizer phase are also in the op list; count each once.
-  double in_phases = 0;
-  for (const OpTime& t : op_profile())
-    if (t.op == "adamw_update" || t.op == "sumsq_chunks") in_phases += t.seconds * 1e3 / double(steps);
+  const double optim_rest = std::max(0.0, optim - in_optim);
   line("[reduce-scatter]", 1, reduce);
-  line("[grad norm + AdamW]", 1, optim - in_phases > 0 ? optim - in_phases : 0);
+  line("[grad norm + AdamW]", 1, optim_rest);
   line("[all-gather]", 1, gather);
-  const double other = per_step - kernels_ms - reduce - (optim - in_phases > 0 ? optim - in_phases : 0) - gather;
-  line("[other]", 1, other > 0 ? other : 0);
+  line("[other]", 1, std::max(0.0, per_step - kernels_ms - reduce - optim_rest - gather));
   log_info(table);
   metrics_->event({{"event", "profile"}, {"steps", steps}, {"ms_per_step", per_step}, {"ops", ops},
                    {"reduce_ms", reduce}, {"optim_ms", optim}, {"gather_ms", gather}});

@@ -81,6 +81,8 @@ class Trainer {
   // Once, after the first successful save, with checkpoint.mtbf_hours set: the interval
   // Young/Daly's formula recommends (train/checkpoint_interval.h).
   void report_checkpoint_interval(const ckpt::AsyncSaveResult& r, bool async);
+  // run.profile: where the timed steps' time went, op by op (log and metrics.jsonl).
+  void report_profile(int64_t steps, double step_ms, const StepPhases& phases);
   nlohmann::json state_json(int64_t step) const;
   void check_resume_compatible(const nlohmann::json& state, const std::string& dir) const;
   void write_final_outputs();
@@ -121,7 +123,6 @@ class Trainer {
   int64_t step_ = 0;  // optimizer steps completed
 
   std::unique_ptr<ckpt::AsyncSaver> saver_;  // null unless checkpoint.async
-  void report_profile(int64_t steps, double step_ms, const StepPhases& phases);
   double loop_start_ms_ = 0;   // when the training loop started (for the overhead fraction)
   double ckpt_stall_s_ = 0;    // training-thread seconds spent on checkpoints so far
   double step_ms_sum_ = 0;     // train_step times of this process, for the step time
