@@ -9,8 +9,9 @@
 // spread the tiles over threads.
 //
 // The library is chosen at configure time (-DCAIRN_GEMM=AUTO|openblas|eigen), one source file
-// each in kernels/cpu/gemm/: single-threaded OpenBLAS (the Debian openblas-serial build, which
-// packs both operands, so alignment cannot matter) when found, else Eigen's GEMM kernels.
+// each in kernels/cpu/gemm/: single-threaded OpenBLAS (the Debian openblas-openmp build, each
+// call forced onto its one thread, see gemm_openblas.cpp; it packs both operands, so
+// alignment cannot matter) when found, else Eigen's GEMM kernels.
 // Measured per tile in docs/benchmarks.md ("GEMM library").
 #pragma once
 
