@@ -3,7 +3,9 @@
 // arguments (`import`, which takes options, is parsed in cmd_import.cpp). PATH is a
 // checkpoint directory (checkpoints/step_N) or a run directory, which means its newest
 // checkpoint that opens (verify checks all of a run's checkpoints).
-// Exit codes: 0 ok, 1 error or difference found, 2 usage.
+// Exit codes: 0 ok, 1 error (including verify finding a damaged checkpoint), 2 usage, and
+// for diff 3 "the checkpoints differ" (like cmp, a difference is not an error: a script can
+// tell "differ" from "could not compare").
 #include <iostream>
 #include <string>
 #include <vector>
@@ -34,7 +36,7 @@ const Subcommand kSubcommands[] = {
      "check it against the manifest"},
     {"diff", "A B", 2,
      "exit 0 when every element and the logical state are bitwise equal; otherwise name the first tensor "
-     "that differs and its max abs difference, exit 1"},
+     "that differs and its max abs difference, exit 3 (1 = error: a checkpoint could not be read)"},
     {"export", "PATH OUT.safetensors", 2,
      "write the parameters as one plain safetensors file (HF names and shapes, F32)"},
     {"import", "HF_MODEL.safetensors --config CONFIG --out RUN_DIR", -1,
@@ -47,12 +49,15 @@ std::string usage() {
                   "PATH is a checkpoint directory (RUN/checkpoints/step_N) or a run directory (its newest valid one).\n"
                   "commands:\n";
   for (const Subcommand& c : kSubcommands) s += str("  ", c.name, " ", c.args, "\n      ", c.help, "\n");
+  s += "exit codes: 0 ok, 1 error, 2 usage, 3 diff: the checkpoints differ\n";
   return s;
 }
 
 Checkpoint open_path(const std::string& path) {
   return open_checkpoint(resolve_checkpoint_path(path), false);
 }
+
+constexpr int kExitDiffers = 3;
 
 int run_verify(const std::string& path) {
   std::vector<std::string> dirs;
@@ -118,7 +123,7 @@ int cmd_ckpt(int argc, char** argv) {
   if (cmd == "diff") {
     Checkpoint a = open_path(pos[0]), b = open_path(pos[1]);
     a.verify_reads = b.verify_reads = true;
-    return diff_checkpoints(a, b, std::cout) ? 0 : 1;
+    return diff_checkpoints(a, b, std::cout) ? 0 : kExitDiffers;
   }
   Checkpoint c = open_path(pos[0]);
   c.verify_reads = true;

@@ -3,7 +3,8 @@
 //   cairn data prepare TEXT... --out DIR
 //   cairn sample RUN_DIR --prompt "..."
 //   cairn ckpt inspect|verify|hash|diff|export|import ...
-// Exit codes: 0 ok, 1 error, 2 usage, 75 preempted after a committed checkpoint.
+// Exit codes: 0 ok, 1 error, 2 usage, 3 `ckpt diff` found a difference, 75 preempted after a
+// committed checkpoint.
 // This is the only place where errors become messages and exit codes.
 #include <cstdio>
 #include <cstring>
@@ -27,7 +28,8 @@ const char* kUsage =
     "\n"
     "Run `cairn COMMAND --help` for the options of a command. Data parallel training:\n"
     "  mpirun -np 4 cairn train configs/demo.toml\n"
-    "Exit codes: 0 ok, 1 error, 2 usage error, 75 preempted (checkpoint committed; resume with --resume auto).\n";
+    "Exit codes: 0 ok, 1 error, 2 usage error, 3 `ckpt diff`: the checkpoints differ,\n"
+    "75 preempted (checkpoint committed; resume with --resume auto).\n";
 
 }  // namespace
 
