@@ -26,7 +26,7 @@ namespace cairn {
 struct DropoutSite {
   float p = 0.0f;
   uint64_t seed = 0;
-  uint32_t step = 0;
+  uint64_t step = 0;         // 64-bit: a mask never repeats across steps (core/philox.h draw_wide)
   uint32_t micro_batch = 0;  // global index within the step, in [0, G)
   uint32_t site = 0;
 };

@@ -2,8 +2,10 @@
 //
 // Shared contract with the CUDA kernels: element e (int64 index into the tensor being
 // dropped; for attention, the index into att [B,NH,T,T]) uses word e & 3 of
-//   PhiloxStream{drop.seed, RngPurpose::kDropout}.draw(uint32_t(e >> 2), drop.site,
-//                                                      drop.micro_batch, drop.step)
+//   PhiloxStream{drop.seed, RngPurpose::kDropout}.draw_wide(e >> 2, drop.site,
+//                                                           drop.micro_batch, drop.step)
+// (64-bit group index and step: the high halves select the key, so masks do not repeat
+// past 2^32 groups or steps; below that they are the 32-bit counters' masks.)
 // and is kept iff uniform_from_u32(word) >= drop.p. Kept values are scaled by 1/(1-p).
 // One Philox call therefore serves four consecutive elements (a "group").
 // dropout_group_words, dropout_keep and dropout_scale are host+device: kernels/cuda/dropout.cu
@@ -20,8 +22,8 @@ namespace cairn::cpu {
 
 // The four random words of group g = e >> 2.
 CAIRN_HOST_DEVICE inline Philox4x32 dropout_group_words(const DropoutSite& drop, int64_t group) {
-  return PhiloxStream{drop.seed, RngPurpose::kDropout}.draw(uint32_t(group), drop.site,
-                                                            drop.micro_batch, drop.step);
+  return PhiloxStream{drop.seed, RngPurpose::kDropout}.draw_wide(uint64_t(group), drop.site, drop.micro_batch,
+                                                                 drop.step);
 }
 
 CAIRN_HOST_DEVICE inline bool dropout_keep(const DropoutSite& drop, int64_t e) {

@@ -58,14 +58,15 @@ ParamLayout build_layout(const GPTConfig& cfg);
 // GPT-2 initialisation from Philox(seed, kInit): weights N(0, 0.02), residual projections
 // (attn.c_proj, mlp.c_proj) N(0, 0.02/sqrt(2*n_layer)), biases 0, LayerNorm weight 1 / bias 0,
 // padded vocabulary rows and inter-tensor padding 0. Element e of tensor i draws from counter
-// (e/2, i, 0, 0): the same bits on any rank and thread count.
+// (low 32 bits of e/2, i, high 32 bits of e/2, 0): the same bits on any rank and thread
+// count, and no repeats in tensors over 2^33 elements.
 void init_params(const GPTConfig& cfg, const ParamLayout& layout, float* params, uint64_t seed);
 
 // Which dropout masks to use for one micro-batch (see DropoutSite in kernels.h).
 struct DropoutContext {
   bool training = false;  // false: no dropout regardless of cfg.dropout
   uint64_t seed = 0;
-  uint32_t step = 0;
+  uint64_t step = 0;
   uint32_t micro_batch = 0;
 };
 

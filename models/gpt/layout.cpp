@@ -88,7 +88,7 @@ void init_params(const GPTConfig& cfg, const ParamLayout& layout, float* params,
     parallel_for(ceil_div(numel, kTile), [&](int64_t tile) {
       int64_t end = std::min(numel, (tile + 1) * kTile);
       for (int64_t e = tile * kTile; e < end; ++e) {
-        Philox4x32 r = rng.draw(uint32_t(e >> 1), uint32_t(i), 0, 0);
+        Philox4x32 r = rng.draw(uint32_t(e >> 1), uint32_t(i), uint32_t(e >> 33), 0);
         p[e] = std * ((e & 1) ? normal_from_u32(r.v[2], r.v[3]) : normal_from_u32(r.v[0], r.v[1]));
       }
     });

@@ -50,6 +50,17 @@ struct PhiloxStream {
     uint32_t k1 = uint32_t(seed >> 32) ^ (uint32_t(purpose) * 0xC2B2AE35u);
     return philox4x32_10({{a, b, c, d}}, k0, k1);
   }
+
+  // draw() for coordinates wider than a counter word: a and d are 64-bit, their low halves
+  // are the counter words and their high halves select the key (k0 ^= a_hi * odd constant,
+  // k1 ^= d_hi * odd constant: one-to-one, and zero for high halves of zero, so every value
+  // below 2^32 draws exactly what draw() does). Under one (seed, purpose), distinct
+  // (a, b, c, d) never share a (key, counter) pair: no stream wraps at 2^32.
+  CAIRN_HOST_DEVICE Philox4x32 draw_wide(uint64_t a, uint32_t b, uint32_t c, uint64_t d) const {
+    uint32_t k0 = uint32_t(seed) ^ (uint32_t(purpose) * 0x85EBCA6Bu) ^ (uint32_t(a >> 32) * 0x9E3779B1u);
+    uint32_t k1 = uint32_t(seed >> 32) ^ (uint32_t(purpose) * 0xC2B2AE35u) ^ (uint32_t(d >> 32) * 0x27D4EB2Fu);
+    return philox4x32_10({{uint32_t(a), b, c, uint32_t(d)}}, k0, k1);
+  }
 };
 
 // Uniform float in [0, 1) from the top 24 bits of a word (exactly representable).

@@ -56,7 +56,7 @@ Trainer::Trainer(Config cfg, Comm& comm, TrainOptions opts)
 Trainer::~Trainer() = default;
 
 gpt::DropoutContext Trainer::dropout_for(int64_t step, int k) const {
-  return {true, uint64_t(cfg_.train.seed), uint32_t(step), uint32_t(k)};
+  return {true, uint64_t(cfg_.train.seed), uint64_t(step), uint32_t(k)};
 }
 
 void Trainer::setup() {
