@@ -74,6 +74,10 @@ Layout Layout::from_json(const json& j) {
 void validate_layout(const Layout& layout, const std::string& where) {
   CAIRN_CHECK(layout.total > 0 && layout.total % kChunkFloats == 0, where, ": total ", layout.total,
               " must be a positive multiple of ", kChunkFloats, " floats");
+  // The format's limit: byte sizes and offsets (4 * floats, plus headers) stay far inside
+  // int64, and no size derived from a manifest can overflow before it is checked.
+  constexpr int64_t kMaxFloats = int64_t(1) << 48;
+  CAIRN_CHECK(layout.total <= kMaxFloats, where, ": total ", layout.total, " floats is over the format's limit of 2^48");
   std::set<std::string> names;
   int64_t pos = 0;
   for (const TensorInfo& t : layout.tensors) {

@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 
+#include "checkpoint/codec.h"
 #include "checkpoint/file_io.h"
 #include "checkpoint/layout.h"
 #include "checkpoint/logical_hash.h"
@@ -206,6 +207,14 @@ void validate_manifest(const Manifest& m, const std::string& path) {
                                       p.stored > 0),
                   path, ": piece '", p.name, "' has codec '", p.codec, "' with ", p.stored,
                   " stored bytes (unknown codec, or one that format version ", m.format_version, " does not have)");
+      // Bounds before allocation: a reader sizes its decode buffers from these fields, so an
+      // encoded piece must fit the format's own limits (one cell of the codec grid, at most
+      // encoded_bound of it stored) before anything is allocated for it.
+      CAIRN_CHECK(p.codec.empty() || (p.begin / kCodecChunkFloats == (p.end - 1) / kCodecChunkFloats &&
+                                      p.stored <= encoded_bound(p.end - p.begin)),
+                  path, ": piece '", p.name, "' range [", p.begin, ", ", p.end, ") with ", p.stored,
+                  " stored bytes does not fit one ", kCodecChunkFloats,
+                  "-float cell of the compression grid (manifest corrupt or not trustworthy)");
       CAIRN_CHECK(p.h128.empty() || is_hex(p.h128, 32), path, ": piece '", p.name,
                   "' has an h128 that is not 32 lowercase hex digits (manifest corrupt)");
       if (!p.ref.empty()) {
