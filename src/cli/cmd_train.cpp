@@ -19,7 +19,7 @@ namespace {
 
 const char* kTrainHelp =
     "usage: cairn train CONFIG [--set section.key=value ...] [--resume auto|none|PATH]\n"
-    "       mpirun -np W cairn train CONFIG ...   (W a power of two dividing train.grad_accum)\n"
+    "       mpirun -np W cairn train CONFIG ...   (any W from 1 to train.grad_accum: the same bits)\n"
     "\n"
     "  --set K=V        override a config key (repeatable), e.g. --set train.lr=3e-4\n"
     "  --resume MODE    auto (default): newest valid checkpoint in run.dir, else start fresh;\n"

@@ -1,12 +1,14 @@
 // comm/reduce.h — the canonical (world-size-invariant) reductions of DESIGN.md §2.
 //
 // The step gradient is the sum of G micro-batch gradients in one fixed binary tree:
-// recursive halving of [0, G) at lo + (hi-lo)/2. Rank r of W (W a power of two dividing G)
-// owns the micro-batch block [r*G/W, (r+1)*G/W), which is a node of that tree, so:
-//   1. each rank sums its block with the same recursion (tree_accumulate below);
-//   2. reduce_scatter_canonical: every rank sends slice j of its block sum to rank j
-//      (one all-to-all), and rank j adds the W partials with the same recursion over rank
-//      index.
+// recursive halving of [0, G) at lo + (hi-lo)/2, a function of G alone. Rank r of W
+// (1 <= W <= G) trains a contiguous block of micro-batches (comm/tree_split.h), so:
+//   1. each rank sums, with the same recursion (tree_accumulate below), every maximal
+//      canonical subtree inside its block: one partial when W is a power of two dividing G
+//      (the block is a node), a few otherwise;
+//   2. reduce_scatter_canonical: every rank sends slice j of each of its partials to rank j
+//      (all-to-all), and rank j finishes the tree above those subtrees in the canonical
+//      order (at a power of two: the same recursion over rank index).
 // The result on rank j is bit-for-bit the slice j of the tree sum over all G gradients,
 // whatever W is. All-reduce is never used: its summation order is unspecified.
 //
@@ -18,9 +20,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "comm/comm.h"
+#include "comm/tree_split.h"
 #include "core/sharding.h"
 #include "kernels/ops.h"
 
@@ -46,10 +50,28 @@ void tree_accumulate(int lo, int count, const std::vector<float*>& levels, int64
                      const std::function<void(int k, float* out)>& leaf,
                      const KernelOps& ops = cpu_ops());
 
-// Reduce-scatter of a full-length block sum (total floats) so that this rank ends with its
-// owned slice (owned_range(total, rank, W)) of the canonical sum over ranks, in `owned_out`.
-// Buffers live on the device of `ops` (and of the comm's transport); `scratch` holds
-// reduce_scatter_scratch_floats(total, W) floats.
+// Reduce-scatter of this rank's partials so that it ends with its owned slice
+// (owned_range(total, rank, W)) of the canonical sum over all G micro-batches, in `owned_out`.
+// `partials` holds split.parts(rank) full-length (total floats) sums of this rank's subtrees,
+// split.nodes[split.first_node[rank]...] in order. The exchange runs in split.max_parts()
+// all-to-all rounds, round i carrying every rank's i-th partial: one round, the same call and
+// bytes as a plain reduce-scatter, when each rank has one partial. Buffers live on the device
+// of `ops` (and of the comm's transport); `scratch` holds reduce_scatter_scratch_floats(total,
+// split) floats, and its first owned-slice-sized piece ends holding the result too, so
+// `owned_out` may be `scratch` (no copy then).
+void reduce_scatter_canonical(Comm& comm, const KernelOps& ops, const TreeSplit& split,
+                              const std::vector<const float*>& partials, int64_t total, float* owned_out,
+                              float* scratch);
+int64_t reduce_scatter_scratch_floats(int64_t total, const TreeSplit& split);
+// Floats this rank sends to the other ranks per reduce-scatter (its parts times the slices it
+// does not own).
+int64_t reduce_scatter_sent_floats(int64_t total, const TreeSplit& split, int rank);
+// One line for the start-up log: blocks, partials per rank, and the bytes each rank sends
+// relative to one partial per rank (the power-of-two case).
+std::string describe_exchange(const TreeSplit& split, int64_t total);
+
+// One partial per rank (each rank's block sum is a node: W a power of two dividing G, or W = G),
+// combined in the tree over rank index: the above with split_tree(W, W).
 void reduce_scatter_canonical(Comm& comm, const KernelOps& ops, const float* block_sum, int64_t total,
                               float* owned_out, float* scratch);
 int64_t reduce_scatter_scratch_floats(int64_t total, int world);
@@ -61,7 +83,10 @@ void reduce_scatter_canonical(Comm& comm, const float* block_sum, int64_t total,
 // at its offset in `full`).
 void allgather_owned(Comm& comm, float* full, int64_t total);
 
-// Canonical sum of one double per rank (losses): gathered, then summed in the tree.
+// Canonical sum of one double per rank: gathered, then summed in the tree over rank index.
 double tree_sum_over_ranks(Comm& comm, double mine);
+// Canonical sum of one double per micro-batch (losses): this rank's block values (split's
+// block_size(rank) of them) are gathered from every rank, then summed in the tree over [0, G).
+double tree_sum_over_blocks(Comm& comm, const TreeSplit& split, const double* block_values);
 
 }  // namespace cairn

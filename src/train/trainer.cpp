@@ -63,11 +63,8 @@ void Trainer::setup() {
   W_ = comm_.size();
   rank_ = comm_.rank();
   const int G = cfg_.train.grad_accum;
-  if (!is_power_of_two(W_) || G % W_ != 0)
-    throw CollectiveError(str("cannot train on ", W_, " ranks with train.grad_accum = ", G,
-                              ": the world size must be a power of two that divides grad_accum "
-                              "(each rank's block of micro-batches must be a node of the canonical "
-                              "gradient tree); change -np or train.grad_accum"));
+  if (W_ > G) throw CollectiveError(world_too_large_message(W_, G));
+  split_ = split_tree(G, W_);
 
   // Every rank must train the same thing: compare the resolved config with rank 0's.
   const std::string resolved = cfg_.to_toml();
@@ -83,8 +80,8 @@ void Trainer::setup() {
   }
 
   set_num_threads(choose_threads(cfg_.run.threads));
-  k_begin_ = rank_ * (G / W_);
-  k_end_ = (rank_ + 1) * (G / W_);
+  k_begin_ = split_.block_begin[rank_];
+  k_end_ = split_.block_begin[rank_ + 1];
 
   // Run directory (locked by rank 0 for the run's life: train/run_lock.h), resolved config, logs.
   std::string lock_error;
@@ -120,12 +117,20 @@ void Trainer::setup() {
   model_ = std::make_unique<gpt::GPT>(model_cfg_, cfg_.train.micro_batch, cfg_.model.seq_len, *ops_);
   const gpt::ParamLayout& layout = model_->layout();
   params_ = DeviceBuffer<float>(*ops_, size_t(layout.total));
-  const int block = G / W_;
-  levels_.clear();
-  for (int i = 0; i < tree_levels(block); ++i) levels_.emplace_back(*ops_, size_t(layout.total));
+  // One buffer per subtree of this rank's block (its partial sums), and the tree levels
+  // below a subtree's root that the largest one needs: at a power-of-two W dividing G, one
+  // partial and tree_levels(block) buffers in all.
+  partials_.clear();
+  tree_levels_.clear();
+  int levels = 1;
+  for (int i = split_.first_node[rank_]; i < split_.first_node[rank_ + 1]; ++i) {
+    partials_.emplace_back(*ops_, size_t(layout.total));
+    levels = std::max(levels, tree_levels(split_.nodes[size_t(i)].size()));
+  }
+  for (int i = 1; i < levels; ++i) tree_levels_.emplace_back(*ops_, size_t(layout.total));
   const Range owned = owned_range(layout.total, rank_, W_);
   // W > 1: the reduce-scatter's scratch, whose first slice is also the owned gradient slice.
-  if (W_ > 1) reduce_scratch_ = DeviceBuffer<float>(*ops_, size_t(reduce_scatter_scratch_floats(layout.total, W_)));
+  if (W_ > 1) reduce_scratch_ = DeviceBuffer<float>(*ops_, size_t(reduce_scatter_scratch_floats(layout.total, split_)));
   std::vector<optim::DecayRange> decay;
   for (const auto& t : layout.tensors)
     if (t.decay) decay.push_back({t.offset, t.offset + t.numel});
@@ -167,6 +172,7 @@ void Trainer::setup() {
            layout.n_params(), " parameters | batch ", G, " x ", cfg_.train.micro_batch, " x ",
            cfg_.model.seq_len, " = ", tokens_per_step, " tokens/step | train data ",
            train_data_->n_windows(), " sequences");
+  log_info(describe_exchange(split_, layout.total));
 }
 
 // Device buffers move over the device's own transport: the host Comm on the CPU, NCCL
@@ -212,32 +218,38 @@ Trainer::StepResult Trainer::train_step(int64_t step) {
   const int G = cfg_.train.grad_accum, block = k_end_ - k_begin_;
   const int64_t total = int64_t(params_.size());
   std::vector<double> losses(block);
-  std::vector<float*> levels;
-  for (auto& l : levels_) levels.push_back(l.data());
 
-  // 1. This rank's block: each micro-batch's gradient is a leaf of the canonical tree.
+  // 1. This rank's block: each micro-batch's gradient is a leaf of the canonical tree; each
+  //    maximal subtree inside the block is summed into its own partial, left to right (so
+  //    the loader's micro-batches come in order).
   const float* params = params_.data();
-  tree_accumulate(k_begin_, block, levels, total, [&](int k, float* grad) {
-    data::MicroBatch mb = loader_->next();
-    CAIRN_CHECK(mb.step == step && mb.k == k, "loader out of order: got step ", mb.step, " micro-batch ", mb.k,
-                ", expected ", step, "/", k);
-    ops_->zero(grad, sizeof(float) * total);
-    losses[k - k_begin_] = model_->forward(params, mb.inputs.data(), mb.targets.data(), dropout_for(step, k));
-    model_->backward(params, grad, 1.0f / float(G));
-  }, *ops_);
+  std::vector<const float*> partials;
+  for (int i = 0; i < split_.parts(rank_); ++i) {
+    const TreeNode node = split_.nodes[size_t(split_.first_node[rank_] + i)];
+    std::vector<float*> levels{partials_[size_t(i)].data()};
+    for (auto& l : tree_levels_) levels.push_back(l.data());
+    tree_accumulate(node.lo, node.size(), levels, total, [&](int k, float* grad) {
+      data::MicroBatch mb = loader_->next();
+      CAIRN_CHECK(mb.step == step && mb.k == k, "loader out of order: got step ", mb.step, " micro-batch ", mb.k,
+                  ", expected ", step, "/", k);
+      ops_->zero(grad, sizeof(float) * total);
+      losses[k - k_begin_] = model_->forward(params, mb.inputs.data(), mb.targets.data(), dropout_for(step, k));
+      model_->backward(params, grad, 1.0f / float(G));
+    }, *ops_);
+    partials.push_back(levels[0]);
+  }
   StepResult r;
   double t = now_ms();
   r.phases.fwd_bwd_ms = t - t0;
-  r.loss = tree_sum_over_ranks(comm_, tree_sum(losses.data(), 0, block)) / G;
+  r.loss = tree_sum_over_blocks(comm_, split_, losses.data()) / G;
 
   // 2. Canonical reduce-scatter, order-free norm, clipping, AdamW on the owned slice, all
   //    on ops_'s device (the norm's per-chunk partials come to the host to be gathered).
   // The owned gradient slice needs no buffer of its own: at W = 1 it is the block sum itself,
   // else the first slice of the scratch in which the reduce-scatter sums the rank partials
   // (the copies into it are then no-ops). One full-size buffer less: 0.5 GB at 124M.
-  float* block_sum = levels_[0].data();
-  float* grads_owned = W_ == 1 ? block_sum : reduce_scratch_.data();
-  reduce_scatter_canonical(*data_comm_, *ops_, block_sum, total, grads_owned, reduce_scratch_.data());
+  float* grads_owned = W_ == 1 ? partials_[0].data() : reduce_scratch_.data();
+  reduce_scatter_canonical(*data_comm_, *ops_, split_, partials, total, grads_owned, reduce_scratch_.data());
   optimizer_->zero_frozen(grads_owned);  // train.freeze: as if they had no gradient
   r.phases.reduce_ms = now_ms() - t;
   t = now_ms();

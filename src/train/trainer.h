@@ -26,6 +26,7 @@
 #include "checkpoint/async_save.h"
 #include "checkpoint/snapshot.h"
 #include "comm/comm.h"
+#include "comm/tree_split.h"
 #include "core/error.h"
 #include "data/dataset.h"
 #include "data/loader.h"
@@ -97,6 +98,7 @@ class Trainer {
   TrainOptions opts_;
   RunDirLock run_lock_;  // rank 0: exclusive use of run.dir until the trainer is destroyed
   int W_ = 1, rank_ = 0;
+  TreeSplit split_;               // how the W ranks share the canonical gradient tree
   int k_begin_ = 0, k_end_ = 0;  // this rank's micro-batch block
 
   gpt::GPTConfig model_cfg_;
@@ -110,9 +112,10 @@ class Trainer {
   std::unique_ptr<Comm> nccl_comm_, votes_comm_;
   // On ops_'s device:
   DeviceBuffer<float> params_;               // full flat buffer, identical on every rank
-  std::vector<DeviceBuffer<float>> levels_;  // gradient tree buffers (full length)
-  DeviceBuffer<float> reduce_scratch_;       // reduce-scatter (W > 1): the W partials of the owned
-                                             // slice, summed into the first (the owned gradient)
+  std::vector<DeviceBuffer<float>> partials_;     // full length: this rank's subtrees' gradient sums
+  std::vector<DeviceBuffer<float>> tree_levels_;  // full length: the levels below a subtree's root
+  DeviceBuffer<float> reduce_scratch_;  // reduce-scatter (W > 1): every subtree's partial of the owned
+                                        // slice, summed into the first (the owned gradient)
   DeviceBuffer<double> chunk_sums_;          // the owned chunks' sums of squares (grad norm)
   std::unique_ptr<optim::AdamW> optimizer_;  // m and v of the owned slice
   std::unique_ptr<ckpt::SnapshotStaging> sync_staging_;  // synchronous saves from a GPU

@@ -11,7 +11,8 @@
 //  * allgatherv: ncclAllGather when the blocks are equal and back to back (the parameter
 //    all-gather whenever W divides the number of chunks), else a group of ncclBroadcast
 //    calls, one per root (NCCL has no v-collective);
-//  * alltoallv: grouped ncclSend/ncclRecv, the transport of the canonical reduce-scatter;
+//  * alltoallv: grouped ncclSend/ncclRecv, the transport of the canonical reduce-scatter (one
+//    call per round: one round per partial sum a rank sends, comm/reduce.h);
 //  * max_int/min_int: ncclAllReduce on one int64 (integers: exact in any order).
 // Float sums are never delegated to NCCL (see comm/reduce.h).
 #include <cuda_runtime.h>
@@ -90,9 +91,14 @@ class NcclComm final : public Comm {
                  const std::vector<int64_t>& recv_displs) override {
     after_kernels();
     NCCL_CHECK(ncclGroupStart());
+    // An empty block is skipped on both sides alike (the sender's count for r is zero exactly
+    // when r expects nothing from it): the canonical reduce-scatter's later rounds carry only
+    // the ranks that have that many partials.
     for (int r = 0; r < size_; ++r) {
-      NCCL_CHECK(ncclSend(send + send_displs[r], size_t(send_counts[r]), ncclFloat32, r, comm_, stream_));
-      NCCL_CHECK(ncclRecv(recv + recv_displs[r], size_t(recv_counts[r]), ncclFloat32, r, comm_, stream_));
+      if (send_counts[r] > 0)
+        NCCL_CHECK(ncclSend(send + send_displs[r], size_t(send_counts[r]), ncclFloat32, r, comm_, stream_));
+      if (recv_counts[r] > 0)
+        NCCL_CHECK(ncclRecv(recv + recv_displs[r], size_t(recv_counts[r]), ncclFloat32, r, comm_, stream_));
     }
     NCCL_CHECK(ncclGroupEnd());
     sync();
