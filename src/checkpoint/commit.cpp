@@ -134,22 +134,36 @@ CommitResult commit_records(const std::string& run_dir, int64_t step, const Layo
     throw;
   }
 
-  // A checkpoint of this step may exist (e.g. a run resumed from an earlier one): the new
-  // save of the same step replaces it. It is moved aside first so that a crash leaves one
-  // or the other committed, never neither.
-  std::string replaced;
-  if (is_dir(final_dir)) {
-    replaced = final_dir + ".old";
-    remove_tree(replaced);
-    rename_path(final_dir, replaced);
-    log_warn(final_dir, " already exists; replacing it with the new save of step ", step);
-  }
+  // A checkpoint of this step may exist (e.g. a run that fell back past a damaged one): the
+  // new save of the same step replaces it without an instant where neither is committed.
+  // renameat2(RENAME_EXCHANGE) swaps the two names in one step, after which step_N.tmp holds
+  // the replaced checkpoint (removed below; a crash leaves it to cleanup_tmp as any .tmp).
+  // Where the file system cannot exchange, the old one is renamed to step_N.replaced first and
+  // cleanup_tmp renames it back if a crash comes before the second rename (run_dir.h).
+  std::string displaced;  // where the replaced checkpoint is now
   try {
-    rename_path(tmp, final_dir);
+    if (is_dir(final_dir)) {
+      log_warn(final_dir, " already exists; replacing it with the new save of step ", step);
+      if (exchange_paths(tmp, final_dir)) {
+        displaced = tmp;
+      } else {
+        displaced = final_dir + kReplacedSuffix;
+        remove_tree(displaced);
+        rename_path(final_dir, displaced);
+        fault_point("ckpt.replaced_aside", step);
+        rename_path(tmp, final_dir);
+      }
+    } else {
+      rename_path(tmp, final_dir);
+    }
     fsync_dir(checkpoints_dir(run_dir));
     fault_point("ckpt.renamed", step);
   } catch (...) {
-    if (!replaced.empty() && !is_dir(final_dir)) ::rename(replaced.c_str(), final_dir.c_str());
+    if (displaced == tmp) {
+      exchange_paths(tmp, final_dir);  // put the replaced one back; the new save goes below
+    } else if (!displaced.empty() && !is_dir(final_dir)) {
+      ::rename(displaced.c_str(), final_dir.c_str());
+    }
     remove_quietly(tmp);
     throw;
   }
@@ -162,7 +176,7 @@ CommitResult commit_records(const std::string& run_dir, int64_t step, const Layo
   } catch (const Error& e) {
     log_warn("checkpoint ", final_dir, " is committed, but updating `latest` failed: ", e.what());
   }
-  if (!replaced.empty()) remove_quietly(replaced);
+  if (!displaced.empty()) remove_quietly(displaced);
   try {
     res.removed = apply_retention(run_dir, retention, final_dir);
   } catch (const Error& e) {

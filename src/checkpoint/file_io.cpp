@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <system_error>
@@ -202,6 +203,12 @@ void fsync_dir(const std::string& dir) {
 void rename_path(const std::string& from, const std::string& to) {
   if (::rename(from.c_str(), to.c_str()) != 0)
     CAIRN_FAIL(from, ": cannot rename to ", to, ": ", os_reason(errno));
+}
+
+bool exchange_paths(const std::string& a, const std::string& b) {
+  if (::renameat2(AT_FDCWD, a.c_str(), AT_FDCWD, b.c_str(), RENAME_EXCHANGE) == 0) return true;
+  if (errno == EINVAL || errno == ENOSYS || errno == ENOTSUP) return false;
+  CAIRN_FAIL(a, ": cannot exchange with ", b, ": ", os_reason(errno));
 }
 
 void make_dir(const std::string& dir) {

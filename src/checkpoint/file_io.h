@@ -94,6 +94,9 @@ void write_file_atomic(const std::string& path, const std::string& content);
 
 void fsync_dir(const std::string& dir);
 void rename_path(const std::string& from, const std::string& to);  // rename(2), errors name both
+// Swaps two existing paths atomically (renameat2 RENAME_EXCHANGE). Returns false where the file
+// system cannot (EINVAL, ENOSYS, ENOTSUP); throws, naming both, on any other failure.
+bool exchange_paths(const std::string& a, const std::string& b);
 void make_dir(const std::string& dir);                              // mkdir -p
 void remove_tree(const std::string& path);                          // rm -r; absent is fine
 

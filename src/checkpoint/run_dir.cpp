@@ -93,7 +93,15 @@ void write_latest(const std::string& run_dir, const std::string& dir_name) {
 
 std::vector<std::string> cleanup_tmp(const std::string& run_dir) {
   std::vector<std::string> removed;
-  for (const char* suffix : {".tmp", ".old"}) {
+  for (auto& [step, path] : step_entries(run_dir, kReplacedSuffix)) {
+    const std::string committed = step_dir(run_dir, step);
+    if (is_dir(committed)) continue;  // the new save was renamed into place: removed below
+    log_info("restoring ", committed, " from ", path, " (a re-save of step ", step,
+             " was interrupted between its two renames)");
+    rename_path(path, committed);
+    fsync_dir(checkpoints_dir(run_dir));
+  }
+  for (const char* suffix : {".tmp", ".old", kReplacedSuffix}) {
     for (auto& [step, path] : step_entries(run_dir, suffix)) {
       log_info("removing ", path, " (left by an interrupted checkpoint save or removal; not a checkpoint)");
       remove_tree(path);

@@ -3,7 +3,10 @@
 //
 //   <run_dir>/checkpoints/step_00000500/        committed (has a manifest; renamed into place)
 //   <run_dir>/checkpoints/step_00000600.tmp/    a save in progress, or left by a crash
-//   <run_dir>/checkpoints/step_00000100.old/    being removed (retention) or replaced
+//   <run_dir>/checkpoints/step_00000100.old/    being removed (retention)
+//   <run_dir>/checkpoints/step_00000100.replaced/  a committed checkpoint being replaced by a
+//                                               new save of its step (only where the file
+//                                               system cannot exchange two names atomically)
 //   <run_dir>/checkpoints/latest                "step_00000500\n", replaced atomically
 //
 // Only rank 0 changes this directory. Nothing here ever modifies a committed checkpoint
@@ -20,6 +23,7 @@
 namespace cairn::ckpt {
 
 inline constexpr const char* kLatestFile = "latest";
+inline constexpr const char* kReplacedSuffix = ".replaced";
 
 struct Retention {
   int keep_last = 3;       // newest committed checkpoints to keep; at least 2
@@ -47,7 +51,9 @@ std::optional<std::string> read_latest(const std::string& run_dir);
 void write_latest(const std::string& run_dir, const std::string& dir_name);
 
 // Removes step_*.tmp and step_*.old directories and a stale latest.tmp, logging each;
-// returns what was removed. Call on rank 0 before resuming or saving.
+// returns what was removed. A step_N.replaced (a re-save interrupted between its two renames)
+// is renamed back to step_N when step_N is missing (logged), else removed: a committed
+// checkpoint is never lost to a crash mid-replace. Call on rank 0 before resuming or saving.
 std::vector<std::string> cleanup_tmp(const std::string& run_dir);
 
 // Applies retention after a commit: keeps the newest keep_last committed checkpoints, every

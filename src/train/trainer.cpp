@@ -294,7 +294,18 @@ double Trainer::evaluate() {
 
 int Trainer::run() {
   setup();
-  if (!resume()) fresh_start();
+  const bool resumed = resume();
+  if (!resumed) fresh_start();
+  if (resumed && step_ >= cfg_.train.steps) {
+    // Nothing to train: re-saving the final step would only rewrite (and, killed mid-way,
+    // endanger) the checkpoint the run already has.
+    log_info("already done: the checkpoint is at step ", step_, " and train.steps = ", cfg_.train.steps,
+             "; nothing to train, nothing saved (raise train.steps to continue, or --resume none to start over)");
+    // A crash between the final save and model.safetensors leaves only the checkpoint.
+    if (!fs::exists(fs::path(cfg_.run.dir) / "model.safetensors")) write_final_outputs();
+    if (!opts_.dump_final.empty()) dump_final(opts_.dump_final);
+    return 0;
+  }
   const int64_t start = step_;
   loader_ = std::make_unique<data::Loader>(*train_data_, uint64_t(cfg_.train.seed), cfg_.train.micro_batch,
                                            cfg_.train.grad_accum, k_begin_, k_end_, start);

@@ -204,6 +204,30 @@ TEST(Commit, SavingAnExistingStepReplacesIt) {
   EXPECT_EQ(c.manifest.world_size, 4);
   expect_buffers_equal(c, b);
   EXPECT_FALSE(is_dir(run / "checkpoints/step_00000005.old"));
+  EXPECT_FALSE(is_dir(run / "checkpoints/step_00000005.tmp"));  // held the replaced one after the exchange
+  EXPECT_FALSE(is_dir(run / ("checkpoints/step_00000005" + std::string(kReplacedSuffix))));
+}
+
+// Where the file system cannot exchange two names, a re-save renames the old checkpoint to
+// step_N.replaced before renaming the new one into place: a crash between the two leaves
+// only step_N.replaced, which start-up must rename back (never neither), and a crash after
+// both leaves a step_N.replaced that start-up removes.
+TEST(Commit, InterruptedReplaceIsRestoredAtStartUp) {
+  TempDir run;
+  TestModel a(1), b(2);
+  ASSERT_TRUE(save_simulated(run.path, 5, 2, a).ok);
+  const std::string committed = run / "checkpoints/step_00000005";
+  const std::string replaced = committed + kReplacedSuffix;
+  rename_path(committed, replaced);  // killed between the renames: neither is committed
+  EXPECT_TRUE(committed_steps(run.path).empty());
+  EXPECT_TRUE(cleanup_tmp(run.path).empty());
+  ASSERT_EQ(committed_steps(run.path), (std::vector<int64_t>{5}));
+  expect_buffers_equal(open_checkpoint(committed, true), a);
+
+  ASSERT_TRUE(save_simulated(run.path, 5, 2, b).ok);
+  std::filesystem::copy(committed, replaced, std::filesystem::copy_options::recursive);  // killed after both
+  EXPECT_EQ(cleanup_tmp(run.path), (std::vector<std::string>{replaced}));
+  expect_buffers_equal(open_checkpoint(committed, true), b);
 }
 
 // Runs `child` in a forked process (OpenMP limited to one thread: libgomp's pool does not
