@@ -225,14 +225,18 @@ Checkpoint open_checkpoint(const std::string& dir, bool verify_checksums) {
   return c;
 }
 
-std::optional<Checkpoint> find_resume_checkpoint(const std::string& run_dir, bool verify, int64_t before_step) {
+std::optional<Checkpoint> find_resume_checkpoint(const std::string& run_dir, bool verify, int64_t before_step,
+                                                 const CheckpointCheck& check, int* skipped) {
   std::vector<std::string> dirs;
   for (const std::string& d : list_checkpoints(run_dir))
     if (parse_step_dir_name(fs::path(d).filename().string()) < before_step) dirs.push_back(d);
   for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) {
     try {
-      return open_checkpoint(*it, verify);
+      Checkpoint c = open_checkpoint(*it, verify);
+      if (check) check(c);
+      return c;
     } catch (const std::exception& e) {  // damage of any kind: say why, try the previous one
+      if (skipped) ++*skipped;
       log_warn("skipping checkpoint ", *it, ": ", e.what(),
                std::next(it) != dirs.rend() ? "; falling back to the previous one" : "; no earlier checkpoint");
     }
@@ -240,7 +244,7 @@ std::optional<Checkpoint> find_resume_checkpoint(const std::string& run_dir, boo
   return std::nullopt;
 }
 
-std::string resolve_checkpoint_path(const std::string& path) {
+std::string resolve_checkpoint_path(const std::string& path, const CheckpointCheck& check) {
   if (is_file(join_path(path, kManifestFile))) return path;
   std::string run_dir;
   if (is_dir(checkpoints_dir(path))) {
@@ -254,7 +258,7 @@ std::string resolve_checkpoint_path(const std::string& path) {
                 ": no manifest.json (not a committed checkpoint; an interrupted save leaves none)");
     CAIRN_FAIL(path, ": neither a checkpoint directory (no manifest.json) nor a run directory (no checkpoints/)");
   }
-  std::optional<Checkpoint> c = find_resume_checkpoint(run_dir, false);
+  std::optional<Checkpoint> c = find_resume_checkpoint(run_dir, false, INT64_MAX, check);
   CAIRN_CHECK(c.has_value(), path, ": run directory has no valid checkpoint in ", checkpoints_dir(run_dir));
   return c->dir;
 }

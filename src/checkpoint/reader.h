@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -53,15 +54,20 @@ struct Checkpoint {
 // Opens `dir` (a step directory). verify_checksums also sets verify_reads.
 Checkpoint open_checkpoint(const std::string& dir, bool verify_checksums);
 
+// What a caller adds to "opens" (e.g. the trainer's state record, train/checkpoint_state.h):
+// throws, naming the file and key, for a checkpoint it cannot use.
+using CheckpointCheck = std::function<void(const Checkpoint&)>;
+
 // The newest committed checkpoint of run_dir, of a step below before_step, that opens
-// (with verify: whose checksums hold); each one skipped is logged as a warning with the
-// reason. nullopt if none.
+// (with verify: whose checksums hold) and passes `check`; each one skipped is logged as a
+// warning with the reason and counted in *skipped. nullopt if none.
 std::optional<Checkpoint> find_resume_checkpoint(const std::string& run_dir, bool verify,
-                                                 int64_t before_step = INT64_MAX);
+                                                 int64_t before_step = INT64_MAX, const CheckpointCheck& check = {},
+                                                 int* skipped = nullptr);
 
 // A checkpoint directory as it is, or a run directory (or its checkpoints/) meaning its
-// newest checkpoint that opens. Throws naming `path` if neither.
-std::string resolve_checkpoint_path(const std::string& path);
+// newest checkpoint that opens and passes `check`. Throws naming `path` if neither.
+std::string resolve_checkpoint_path(const std::string& path, const CheckpointCheck& check = {});
 
 // Elements [begin, end) of `buffer` into out[0, end - begin). Reads only the needed bytes,
 // in parallel over the pieces involved; with ckpt.verify_reads, checks the checksum of every

@@ -84,16 +84,22 @@ void inspect_checkpoint(const Checkpoint& ckpt, std::ostream& out) {
   }
 }
 
-bool verify_checkpoint(const std::string& dir, std::ostream& out) {
+bool verify_checkpoint(const std::string& dir, std::ostream& out, const CheckpointCheck& check) {
   try {
     Checkpoint c = open_checkpoint(dir, true);
+    if (check) check(c);
     const std::string h = recompute_logical_hash(c);
     CAIRN_CHECK(h == c.manifest.logical_hash, join_path(dir, kManifestFile), ": logical_hash ",
                 c.manifest.logical_hash, " does not match the files' ", h, " (checkpoint corrupt)");
     out << "OK      " << dir << " (step " << c.step() << ", world size " << c.manifest.world_size << ")\n";
     return true;
   } catch (const std::exception& e) {
-    out << "FAILED  " << e.what() << "\n";
+    // The reason names the file at fault; it says which checkpoint fails only when that file
+    // is its own (not when it is an earlier checkpoint's shard that an incremental one uses).
+    const std::string why = e.what();
+    const bool own = why.compare(0, dir.size(), dir) == 0 && why.size() > dir.size() &&
+                     (why[dir.size()] == '/' || why[dir.size()] == ':');
+    out << "FAILED  " << (own ? why : dir + ": " + why) << "\n";
     return false;
   }
 }

@@ -14,10 +14,11 @@ namespace cairn::ckpt {
 // (config included).
 void inspect_checkpoint(const Checkpoint& ckpt, std::ostream& out);
 
-// Opens `dir` with full verification (structure, sizes, every piece's checksum) and
-// recomputes the logical hash. Prints "OK <dir>" or "FAILED <reason naming the file>";
-// returns whether it held.
-bool verify_checkpoint(const std::string& dir, std::ostream& out);
+// Opens `dir` with full verification (structure, sizes, every piece's checksum), runs
+// `check` (what resume also requires of the state record) and recomputes the logical hash.
+// Prints "OK <dir>" or "FAILED <dir>: <reason naming the file>" (the reason may name another
+// checkpoint's file, one an incremental save refers to); returns whether it held.
+bool verify_checkpoint(const std::string& dir, std::ostream& out, const CheckpointCheck& check = {});
 
 // The logical hash (checkpoint/logical_hash.h) recomputed from the shard files, reading
 // every buffer chunk by chunk.

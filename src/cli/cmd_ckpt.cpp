@@ -15,6 +15,7 @@
 #include "checkpoint/tools.h"
 #include "cli/commands.h"
 #include "core/error.h"
+#include "train/checkpoint_state.h"
 
 namespace cairn::ckpt {
 namespace {
@@ -29,7 +30,8 @@ struct Subcommand {
 const Subcommand kSubcommands[] = {
     {"inspect", "PATH", 1, "print step, world size, shards, tensors and saved state (config included)"},
     {"verify", "PATH", 1,
-     "check structure, sizes, every piece's checksum and the logical hash; exit 0 only if all hold. "
+     "check structure, sizes, every piece's checksum, the state record resume reads and the logical hash; "
+     "exit 0 only if all hold. "
      "For a run directory, checks every committed checkpoint"},
     {"hash", "PATH", 1,
      "print the SHA-256 of the logical state (world-size independent), recomputed from the files, and "
@@ -54,7 +56,7 @@ std::string usage() {
 }
 
 Checkpoint open_path(const std::string& path) {
-  return open_checkpoint(resolve_checkpoint_path(path), false);
+  return open_checkpoint(resolve_checkpoint_path(path, check_checkpoint_state_of), false);
 }
 
 constexpr int kExitDiffers = 3;
@@ -68,7 +70,9 @@ int run_verify(const std::string& path) {
     CAIRN_CHECK(!dirs.empty(), path, ": run directory has no committed checkpoints in ", checkpoints_dir(path));
   }
   bool ok = true;
-  for (const std::string& d : dirs) ok = verify_checkpoint(d, std::cout) && ok;
+  // The state record is checked as resume checks it (train/checkpoint_state.h): verify passes
+  // only what resume would take.
+  for (const std::string& d : dirs) ok = verify_checkpoint(d, std::cout, check_checkpoint_state_of) && ok;
   return ok ? 0 : 1;
 }
 

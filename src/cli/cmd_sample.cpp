@@ -21,6 +21,7 @@
 #include "core/philox.h"
 #include "data/prepare.h"
 #include "models/gpt/gpt.h"
+#include "train/checkpoint_state.h"
 #include "train/config.h"
 
 namespace fs = std::filesystem;
@@ -71,8 +72,10 @@ LoadedModel load_model(const fs::path& path) {
   }
   CAIRN_CHECK(fs::exists(path / ckpt::kManifestFile) || fs::is_directory(ckpt::checkpoints_dir(path.string())),
               path.string(), ": neither a run directory with model.safetensors or checkpoints/, nor a checkpoint");
-  ckpt::Checkpoint ck = ckpt::open_checkpoint(ckpt::resolve_checkpoint_path(path.string()), false);
+  ckpt::Checkpoint ck =
+      ckpt::open_checkpoint(ckpt::resolve_checkpoint_path(path.string(), check_checkpoint_state_of), false);
   ck.verify_reads = true;
+  check_checkpoint_state_of(ck);  // a checkpoint named directly is taken as it is: its record must hold
   const nlohmann::json& model = ck.state().at("model");
   m.cfg = {model.at("n_layer").get<int>(), model.at("n_head").get<int>(), model.at("n_embd").get<int>(),
            model.at("seq_len").get<int>(), model.at("vocab_size").get<int>(), 0.0f};

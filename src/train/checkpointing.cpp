@@ -21,6 +21,7 @@
 #include "comm/gather.h"
 #include "comm/reduce.h"
 #include "core/log.h"
+#include "train/checkpoint_state.h"
 #include "train/hf_import.h"
 #include "train/trainer.h"
 
@@ -142,6 +143,7 @@ bool Trainer::resume() {
   const double t0 = now_seconds();
   const bool automatic = opts_.resume == "auto";
   int64_t before = INT64_MAX;  // after damage is found: only older checkpoints
+  int skipped = 0;             // damaged checkpoints passed over (rank 0 counts)
   double choose_s = 0;
   for (;;) {
     const double t_try = now_seconds();
@@ -149,10 +151,21 @@ bool Trainer::resume() {
     if (rank_ == 0) {
       try {
         if (before == INT64_MAX) ckpt::cleanup_tmp(cfg_.run.dir);  // logs what it removes
+        // The state record is checked with the structure (train/checkpoint_state.h): a damaged
+        // one is skipped like a damaged shard, and nothing below meets a missing key.
         if (automatic) {
-          if (auto found = ckpt::find_resume_checkpoint(cfg_.run.dir, false, before)) chosen = found->dir;
+          if (auto found = ckpt::find_resume_checkpoint(cfg_.run.dir, false, before, check_checkpoint_state_of,
+                                                        &skipped))
+            chosen = found->dir;
+          else if (skipped > 0)
+            error = str(ckpt::checkpoints_dir(cfg_.run.dir), ": none of its checkpoints can be resumed (", skipped,
+                        " damaged, reasons above); repair or move them away, name one with --resume PATH, or "
+                        "start afresh with --resume none");
         } else {
-          chosen = ckpt::open_checkpoint(ckpt::resolve_checkpoint_path(opts_.resume), false).dir;
+          ckpt::Checkpoint named = ckpt::open_checkpoint(
+              ckpt::resolve_checkpoint_path(opts_.resume, check_checkpoint_state_of), false);
+          check_checkpoint_state_of(named);
+          chosen = named.dir;
         }
       } catch (const Error& e) {
         error = e.what();
@@ -204,6 +217,7 @@ bool Trainer::resume() {
       if (!automatic) throw CollectiveError(first);
       if (rank_ == 0) log_warn("skipping checkpoint ", chosen, ": ", first, "; falling back to the previous one");
       before = ck.step();
+      ++skipped;
       continue;
     }
 
