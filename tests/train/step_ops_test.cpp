@@ -4,9 +4,8 @@
 // parameter all-gather, with the buffers on the device of a KernelOps and the device
 // buffers moved by a data Comm. Run here with W ranks as threads, on the host (cpu_ops(),
 // the host Comm) and on the shadow device (tests/shadow_device.h: memory the host cannot
-// dereference) with a stand-in for NCCL that moves shadow buffers: for W = 1, 2, 4 the
-// parameters, m, v and gradient norms are bitwise equal. (World-size invariance of the
-// reductions themselves is tests/comm/reduce_test.cpp's and the integration tests'.)
+// dereference) with a stand-in for NCCL that moves shadow buffers: for W = 1..6 at G = 6
+// the parameters, m, v and gradient norms are bitwise equal between the two and to W = 1's.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -62,11 +61,16 @@ struct StepState {
   std::vector<double> norms;
 };
 
-// Three optimizer steps of rank `comm.rank()` with the trainer's sequence of calls; block
-// sums differ per rank and step. Returns the full params and this rank's m/v slices placed in
-// full-length buffers (zeros elsewhere).
+// Three optimizer steps of rank `comm.rank()` with the trainer's sequence of calls. The
+// gradient of micro-batch k of step s (G per step) is a function of (s, k) alone; the rank
+// sums the canonical subtrees inside its block (comm/tree_split.h) with tree_accumulate on
+// `ops`'s device, as train_step does, then reduce-scatters them. Returns the full params and
+// this rank's m/v slices placed in full-length buffers (zeros elsewhere).
+constexpr int kGradAccum = 6;
+
 StepState run_steps(Comm& host, Comm& data, const KernelOps& ops, int64_t total) {
   const int W = host.size(), r = host.rank();
+  const TreeSplit split = split_tree(kGradAccum, W);
   const Range owned = owned_range(total, r, W);
   const std::vector<optim::DecayRange> decay{{0, total / 2}};
   optim::AdamW opt({0.9f, 0.95f, 1e-8f, 0.1f}, decay, owned, ops);
@@ -76,19 +80,30 @@ StepState run_steps(Comm& host, Comm& data, const KernelOps& ops, int64_t total)
   std::mt19937 rng(11);
   std::normal_distribution<float> n01(0, 1);
   for (float& x : init) x = n01(rng);
-  DeviceBuffer<float> params(ops, size_t(total)), block(ops, size_t(total)), owned_grad(ops, size_t(owned.size()));
-  DeviceBuffer<float> scratch(ops, W > 1 ? size_t(reduce_scatter_scratch_floats(total, W)) : 0);
+  DeviceBuffer<float> params(ops, size_t(total)), owned_grad(ops, size_t(owned.size()));
+  std::vector<DeviceBuffer<float>> partials, levels_bufs;
+  for (int i = 0; i < split.parts(r); ++i) partials.emplace_back(ops, size_t(total));
+  for (int l = 1; l < tree_levels(kGradAccum); ++l) levels_bufs.emplace_back(ops, size_t(total));
+  DeviceBuffer<float> scratch(ops, W > 1 ? size_t(reduce_scatter_scratch_floats(total, split)) : 0);
   DeviceBuffer<double> chunk_sums;
   params.upload(init.data(), init.size());
   StepState out;
+  std::vector<float> g(static_cast<size_t>(total));
   for (int step = 0; step < 3; ++step) {
-    // This rank's block sum: a function of (step, rank), as the data parallel split would give.
-    std::vector<float> g(static_cast<size_t>(total));
-    std::mt19937 grng(uint32_t(1000 * step + r));
-    for (float& x : g) x = n01(grng) * 0.01f;
-    block.upload(g.data(), g.size());
-
-    reduce_scatter_canonical(data, ops, block.data(), total, owned_grad.data(), scratch.data());
+    std::vector<const float*> parts;
+    for (int i = 0; i < split.parts(r); ++i) {
+      const TreeNode node = split.nodes[size_t(split.first_node[r] + i)];
+      std::vector<float*> levels{partials[size_t(i)].data()};
+      for (auto& l : levels_bufs) levels.push_back(l.data());
+      tree_accumulate(node.lo, node.size(), levels, total, [&](int k, float* leaf) {
+        std::mt19937 grng(uint32_t(1000 * step + k));
+        std::normal_distribution<float> leaf_n01(0, 1);  // its own: a distribution caches draws
+        for (float& x : g) x = leaf_n01(grng) * 0.01f;
+        ops.upload(leaf, g.data(), sizeof(float) * g.size());
+      }, ops);
+      parts.push_back(levels[0]);
+    }
+    reduce_scatter_canonical(data, ops, split, parts, total, owned_grad.data(), scratch.data());
     opt.zero_frozen(owned_grad.data());
     const double norm = optim::global_grad_norm(host, ops, owned_grad.data(), owned, total, chunk_sums);
     const float scale = norm > 0.5 ? float(0.5 / (norm + 1e-6)) : 1.0f;
@@ -132,12 +147,17 @@ void expect_same_bits(const StepState& a, const StepState& b, const std::string&
   for (size_t i = 0; i < a.norms.size(); ++i) EXPECT_EQ(a.norms[i], b.norms[i]) << what << ": norm of step " << i;
 }
 
+// G = 6 on W = 1..6: powers of two dividing G and not (W = 4 splits it 2,2,1,1: two
+// blocks are not subtrees; W = 5 leaves 1-2 partials per rank and zero-count rounds on the
+// NCCL stand-in). Host and device agree bit for bit, and every W gives the bits of W = 1.
 TEST(StepOnAnyDevice, DeviceStepIsBitwiseTheHostStepForEveryWorldSize) {
-  const int64_t total = 9 * kChunkFloats;  // 9 chunks: unequal owned slices at W = 2 and 4
-  for (int W : {1, 2, 4}) {
+  const int64_t total = 9 * kChunkFloats;  // 9 chunks: unequal owned slices
+  const StepState one = run_world(1, false, total);
+  for (int W = 1; W <= kGradAccum; ++W) {
     const StepState host = run_world(W, false, total);
     const StepState dev = run_world(W, true, total);
     expect_same_bits(dev, host, "W " + std::to_string(W) + " shadow vs host");
+    expect_same_bits(host, one, "W " + std::to_string(W) + " vs W 1");
   }
 }
 
