@@ -13,8 +13,9 @@
 #   anything else a crash (killed by a signal, e.g. 137 for SIGKILL, an MPI abort, ...):
 #                 restart after S * 2^(crashes so far - 1) seconds, at most --max-backoff
 # Restarts always use `--resume auto` (replacing a --resume value given for the first run,
-# such as `--resume none`), so the job continues from its newest valid checkpoint, bitwise as
-# if it had never stopped. After N restarts (default 10) it gives up with the last status.
+# such as `--resume none` or a rollback `--resume PATH`), so the job continues from the newest
+# valid checkpoint of the branch its first attempt started (run.dir/lineage.json, see
+# docs/checkpoint-format.md "Lineage"), bitwise as if it had never stopped. After N restarts (default 10) it gives up with the last status.
 #
 # Signals: SIGTERM, SIGINT or SIGUSR1 to this script (a scheduler's preemption notice) are
 # passed to the command as SIGUSR1 — which cairn treats as a preemption and OpenMPI's mpirun
@@ -27,7 +28,7 @@ set -uo pipefail
 max_restarts=10
 backoff=5
 max_backoff=300
-usage() { sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case $1 in
     --max-restarts) max_restarts=${2:?--max-restarts needs a value}; shift 2 ;;

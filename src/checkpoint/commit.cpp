@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "checkpoint/file_io.h"
+#include "checkpoint/lineage.h"
 #include "checkpoint/manifest.h"
 #include "comm/gather.h"
 #include "core/error.h"
@@ -85,9 +86,10 @@ std::string prepare_step_dir_collective(Comm& comm, const std::string& run_dir, 
 std::shared_ptr<const PreviousPieces> previous_for_incremental(Comm& comm, const std::string& run_dir, int64_t step) {
   std::string name;
   if (comm.rank() == 0) {
-    // The newest committed checkpoint before `step` (never `step` itself: a save that
-    // replaces it must not refer to the directory it replaces).
-    for (const std::string& dir : list_checkpoints(run_dir)) {
+    // The newest committed checkpoint of this lineage before `step` (never `step` itself: a
+    // save that replaces it must not refer to the directory it replaces; never another
+    // branch's, which the next new branch moves away).
+    for (const std::string& dir : lineage_checkpoints(run_dir, false)) {
       const std::string n = std::filesystem::path(dir).filename().string();
       if (parse_step_dir_name(n) < step) name = n;
     }
@@ -112,6 +114,7 @@ CommitResult commit_records(const std::string& run_dir, int64_t step, const Layo
   CommitResult res;
   try {
     Manifest m = build_manifest(step, layout, records, state);
+    if (std::optional<Lineage> lineage = read_lineage(run_dir)) m.lineage = lineage->to_json();
     for (const ManifestShard& s : m.shards) {
       const std::string path = join_path(tmp, s.file);
       struct stat st {};

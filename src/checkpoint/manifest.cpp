@@ -1,6 +1,8 @@
 // checkpoint/manifest.cpp — manifest.json building, strict parsing and validation.
 #include "checkpoint/manifest.h"
 
+#include "checkpoint/lineage.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
@@ -19,7 +21,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr int64_t kMaxManifestBytes = int64_t(256) << 20;
 
 // Typed access to a JSON object's field; errors name the manifest and the field's path.
 struct Fields {
@@ -103,10 +104,12 @@ json Manifest::to_json() const {
     for (const PieceRecord& p : s.pieces) pieces_j.push_back(piece_to_json(p));
     shards_j.push_back({{"rank", s.rank}, {"file", s.file}, {"bytes", s.bytes}, {"pieces", pieces_j}});
   }
-  return {{"format", kCheckpointFormat}, {"format_version", format_version}, {"step", step},
-          {"world_size", world_size}, {"created", created}, {"buffers", buffers},
-          {"layout", layout.to_json()}, {"shards", shards_j}, {"logical_hash", logical_hash},
-          {"state", state}};
+  json j = {{"format", kCheckpointFormat}, {"format_version", format_version}, {"step", step},
+            {"world_size", world_size}, {"created", created}, {"buffers", buffers},
+            {"layout", layout.to_json()}, {"shards", shards_j}, {"logical_hash", logical_hash},
+            {"state", state}};
+  if (!lineage.is_null()) j["lineage"] = lineage;
+  return j;
 }
 
 Manifest Manifest::from_json(const json& j, const std::string& path) {
@@ -162,6 +165,7 @@ Manifest Manifest::from_json(const json& j, const std::string& path) {
   }
   m.logical_hash = top.string("logical_hash");
   m.state = top.object("state");
+  if (j.contains("lineage")) m.lineage = Lineage::from_json(j["lineage"], path).to_json();
   validate_manifest(m, path);
   return m;
 }

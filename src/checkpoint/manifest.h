@@ -9,8 +9,9 @@
 //                            "begin": 0, "end": 4096, "offset": 1024, "xxh3": "<16 hex>"},
 //                           ...]}, ...],
 //    "logical_hash": "<64 hex>",   (checkpoint/logical_hash.h)
-//    "state": {...}}               (the trainer's record, opaque here; state["logical"] is
+//    "state": {...},               (the trainer's record, opaque here; state["logical"] is
 //                                   hashed)
+//    "lineage": {"branch": ..., "ancestors": [...]}}   (optional; checkpoint/lineage.h)
 // The parser is strict: missing fields, wrong types, a shard file name that is not the
 // plain "rank_%05d-of-%05d.safetensors" for its rank (anything with '/', '..' or an
 // absolute path would leave the checkpoint directory and is refused), and pieces that do
@@ -32,6 +33,7 @@ namespace cairn::ckpt {
 
 inline constexpr const char* kManifestFile = "manifest.json";
 inline constexpr const char* kCheckpointFormat = "cairn-checkpoint";
+inline constexpr int64_t kMaxManifestBytes = int64_t(256) << 20;
 
 struct ManifestShard {
   int rank = 0;
@@ -50,6 +52,9 @@ struct Manifest {
   std::vector<ManifestShard> shards;  // shards[r] is rank r's
   std::string logical_hash;
   nlohmann::json state = nlohmann::json::object();
+  // The lineage of the branch that wrote it (checkpoint/lineage.h); null (absent from the
+  // file) for checkpoints written without a run directory lineage.
+  nlohmann::json lineage;
 
   nlohmann::json to_json() const;
   // `path` names the manifest in errors.

@@ -14,6 +14,7 @@
 
 #include "checkpoint/codec.h"
 #include "checkpoint/file_io.h"
+#include "checkpoint/lineage.h"
 #include "checkpoint/run_dir.h"
 #include "core/error.h"
 #include "core/hash.h"
@@ -227,8 +228,8 @@ Checkpoint open_checkpoint(const std::string& dir, bool verify_checksums) {
 
 std::optional<Checkpoint> find_resume_checkpoint(const std::string& run_dir, bool verify, int64_t before_step,
                                                  const CheckpointCheck& check, int* skipped) {
-  std::vector<std::string> dirs;
-  for (const std::string& d : list_checkpoints(run_dir))
+  std::vector<std::string> dirs;  // this lineage's (checkpoint/lineage.h), and any it cannot tell
+  for (const std::string& d : lineage_checkpoints(run_dir, true))
     if (parse_step_dir_name(fs::path(d).filename().string()) < before_step) dirs.push_back(d);
   for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) {
     try {

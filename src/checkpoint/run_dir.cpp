@@ -2,7 +2,10 @@
 // checkpoints/ directory (see run_dir.h).
 #include "checkpoint/run_dir.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cctype>
 #include <cstdio>
 #include <filesystem>
@@ -10,6 +13,7 @@
 #include <system_error>
 
 #include "checkpoint/file_io.h"
+#include "checkpoint/lineage.h"
 #include "checkpoint/manifest.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -23,8 +27,15 @@ namespace {
 std::vector<std::pair<int64_t, std::string>> step_entries(const std::string& run_dir, const std::string& suffix) {
   std::vector<std::pair<int64_t, std::string>> out;
   const std::string dir = checkpoints_dir(run_dir);
+  // Absent is fine (no checkpoint yet); anything else that makes it unusable (a symbolic link
+  // loop, no permission, a file) is an error here, at start, not a failure at every save.
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) {
+    if (errno == ENOENT && !fs::is_symlink(dir)) return out;
+    CAIRN_FAIL(dir, ": cannot use the checkpoint directory: ", os_reason(errno), "; fix or remove it");
+  }
+  CAIRN_CHECK(S_ISDIR(st.st_mode), dir, ": is not a directory; move it away so that checkpoints can be saved");
   std::error_code ec;
-  if (!fs::is_directory(dir, ec)) return out;
   fs::directory_iterator it(dir, ec);
   if (ec) CAIRN_FAIL(dir, ": cannot list: ", os_reason(ec.value()));
   for (const fs::directory_entry& e : it) {
@@ -134,7 +145,11 @@ std::vector<std::string> referenced_checkpoints(const std::string& dir) {
 
 std::vector<std::string> apply_retention(const std::string& run_dir, const Retention& r, const std::string& keep) {
   validate_retention(r);
-  std::vector<std::pair<int64_t, std::string>> all = step_entries(run_dir, "");
+  // Only this lineage's checkpoints count (checkpoint/lineage.h): another branch's, or a
+  // directory whose manifest cannot be read, neither takes a keep_last slot nor is removed.
+  std::vector<std::pair<int64_t, std::string>> all;
+  for (const std::string& d : lineage_checkpoints(run_dir, false))
+    all.push_back({parse_step_dir_name(fs::path(d).filename().string()), d});
   std::set<std::string> kept;  // directory names
   for (size_t i = 0; i < all.size(); ++i) {
     const auto& [step, path] = all[i];

@@ -14,12 +14,15 @@
 #include <filesystem>
 
 #include "checkpoint/commit.h"
+#include "checkpoint/file_io.h"
+#include "checkpoint/lineage.h"
 #include "checkpoint/reader.h"
 #include "checkpoint/run_dir.h"
 #include "checkpoint/safetensors.h"
 #include "checkpoint/tools.h"
 #include "comm/gather.h"
 #include "comm/reduce.h"
+#include "core/fault.h"
 #include "core/log.h"
 #include "train/checkpoint_state.h"
 #include "train/hf_import.h"
@@ -223,6 +226,9 @@ bool Trainer::resume() {
 
     allgather_owned(*data_comm_, params_.data(), int64_t(params_.size()));
     step_ = ck.step();
+    resumed_dir_ = chosen;
+    if (!ck.manifest.lineage.is_null())
+      resumed_lineage_ = ckpt::Lineage::from_json(ck.manifest.lineage, chosen);  // validated when read
     // Load time as a user sees it: choosing the checkpoint, every rank reading (and with
     // checkpoint.verify checksumming) its slice, the parameter all-gather.
     const double t1 = now_seconds();
@@ -238,6 +244,54 @@ bool Trainer::resume() {
                      {"read_s", t1 - t0 - choose_s}, {"gb_per_s", double(bytes) / (t1 - t0) / 1e9}});
     return true;
   }
+}
+
+// --resume auto continues the branch that was started last when it resumed from that
+// branch's own checkpoints, or from exactly where the branch began (it crashed before its
+// first save). Anything else starts a new branch: --resume none or no checkpoint (a fresh
+// start), --resume PATH (a rollback, or a checkpoint from elsewhere), or a fall-back past
+// damage to before the branch began. lineage.json is replaced first, then the checkpoints of
+// other branches are moved aside: a crash between the two leaves them outside the lineage,
+// where the next start moves them.
+void Trainer::start_branch(bool resumed) {
+  std::string error;
+  if (rank_ == 0) {
+    try {
+      const std::string& run_dir = cfg_.run.dir;
+      const std::optional<ckpt::Lineage> current = ckpt::read_lineage(run_dir);
+      bool same = false;
+      if (current && opts_.resume == "auto") {
+        const std::vector<ckpt::LineageStep>& from = current->ancestors;
+        same = resumed ? resumed_lineage_.branch == current->branch ||
+                             (!from.empty() && from[0].branch == resumed_lineage_.branch && from[0].step == step_)
+                       : from.empty();
+      }
+      ckpt::Lineage lineage;
+      if (same) {
+        lineage = *current;
+        log_info("lineage: continuing branch ", lineage.branch, " of ", run_dir);
+      } else {
+        lineage = resumed ? ckpt::Lineage::branch_from(resumed_lineage_, step_)
+                          : ckpt::Lineage{ckpt::new_branch_id(), {}};
+        ckpt::write_lineage(run_dir, lineage);
+        fault_point("lineage.written", step_);
+        log_info("lineage: new branch ", lineage.branch, " of ", run_dir,
+                 resumed ? str(", from ", resumed_dir_, " at step ", step_) : std::string(", a fresh start"),
+                 " (", ckpt::lineage_path(run_dir), ")");
+      }
+      if (!ckpt::set_aside_other_branches(run_dir, lineage).empty()) {
+        const std::vector<std::string> left = ckpt::lineage_checkpoints(run_dir, false);
+        if (left.empty())
+          ckpt::remove_tree(ckpt::join_path(ckpt::checkpoints_dir(run_dir), ckpt::kLatestFile));
+        else
+          ckpt::write_latest(run_dir, fs::path(left.back()).filename().string());
+      }
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+  }
+  error = broadcast_string(comm_, error, 0);
+  if (!error.empty()) throw CollectiveError(error);
 }
 
 // The data set and the keys that fix the data order must match the checkpoint's; other

@@ -306,6 +306,7 @@ int Trainer::run() {
     if (!opts_.dump_final.empty()) dump_final(opts_.dump_final);
     return 0;
   }
+  start_branch(resumed);
   const int64_t start = step_;
   loader_ = std::make_unique<data::Loader>(*train_data_, uint64_t(cfg_.train.seed), cfg_.train.micro_batch,
                                            cfg_.train.grad_accum, k_begin_, k_end_, start);

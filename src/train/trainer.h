@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "checkpoint/async_save.h"
+#include "checkpoint/lineage.h"
 #include "checkpoint/snapshot.h"
 #include "comm/comm.h"
 #include "comm/tree_split.h"
@@ -62,6 +63,9 @@ class Trainer {
   void setup();
   void fresh_start();
   bool resume();
+  // Which branch of run.dir this process trains (checkpoint/lineage.h); other branches'
+  // checkpoints are moved aside. Rank 0 decides; an error is every rank's.
+  void start_branch(bool resumed);
   struct StepResult {
     double loss = 0;
     double grad_norm = 0;
@@ -124,6 +128,8 @@ class Trainer {
   std::unique_ptr<data::Loader> loader_;
   std::unique_ptr<Metrics> metrics_;
   int64_t step_ = 0;  // optimizer steps completed
+  ckpt::Lineage resumed_lineage_;  // recorded in the checkpoint resumed from (rank 0)
+  std::string resumed_dir_;
 
   std::unique_ptr<ckpt::AsyncSaver> saver_;  // null unless checkpoint.async
   double loop_start_ms_ = 0;   // when the training loop started (for the overhead fraction)
