@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Damage that the checksums do not see (issue 13, items 4 and 7):
-#   damaged state   step_40's manifest "state" edited four ways (a bit of the key "data"
+#   damaged state   step_40's manifest "state" edited five ways (a bit of the key "data"
 #                   flipped, state.data deleted, state.config garbled, loader.seed a
-#                   string): `ckpt verify` fails naming the manifest and the key, --resume
+#                   string, the train data identity garbled): `ckpt verify` fails naming the manifest and the key, --resume
 #                   PATH refuses in one line, --resume auto skips it, says why, falls back to
 #                   step_30 and ends with the uninterrupted run's bits
+#   sample          `cairn sample` of a checkpoint without state.model: one line naming it
 #   all damaged     every checkpoint's state damaged: --resume auto refuses (exit 1, one
 #                   line saying what to do); --resume none starts afresh
 #   corrupt base    an incremental run whose base checkpoint (step_5) is corrupt in a piece
@@ -75,3 +76,9 @@ for s in 5 10 15 20; do
     || fail "corrupt base: step $s not named as failing: $out"
 done
 pass "corrupt incremental base: ckpt verify RUN names each of the 4 checkpoints that fail"
+
+# ---- cairn sample checks the same record -----------------------------------------------------------
+rm -rf smp; cp -a base smp
+edit_state "$(ck smp 40)/manifest.json" "del s['model']"
+expect_fail 1 "$(ck smp 40)/manifest.json: state.model is missing" cairn sample "$(ck smp 40)" --prompt a --tokens 2
+pass "cairn sample of a checkpoint whose state.model is gone: one line naming the manifest and key"
