@@ -140,17 +140,20 @@ std::vector<std::string> lineage_checkpoints(const std::string& run_dir, bool un
   return out;
 }
 
-std::vector<std::string> set_aside_other_branches(const std::string& run_dir, const Lineage& lineage) {
+std::vector<std::string> set_aside_other_branches(const std::string& run_dir, const Lineage& lineage,
+                                                  bool new_branch) {
+  const int64_t starts_at = lineage.ancestors.empty() ? -1 : lineage.ancestors[0].step;
   std::vector<std::string> others;
   std::vector<int64_t> steps;
   std::set<std::string> branches;
   for (const std::string& dir : list_checkpoints(run_dir)) {
     const std::optional<Lineage> own = checkpoint_lineage(dir);
     const int64_t step = parse_step_dir_name(fs::path(dir).filename().string());
-    if (!own || lineage.contains(own->branch, step)) continue;
+    if (own ? lineage.contains(own->branch, step) : !new_branch || step <= starts_at) continue;
     others.push_back(dir);
     steps.push_back(step);
-    branches.insert(own->branch.empty() ? std::string("(from before lineages)") : own->branch);
+    branches.insert(!own ? std::string("unreadable manifest")
+                         : own->branch.empty() ? std::string("from before lineages") : own->branch);
   }
   if (others.empty()) return others;
 

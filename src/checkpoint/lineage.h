@@ -64,10 +64,14 @@ std::optional<Lineage> checkpoint_lineage(const std::string& dir);
 // it skips them; retention and incremental saves leave them alone).
 std::vector<std::string> lineage_checkpoints(const std::string& run_dir, bool unreadable);
 
-// After lineage.json names a new branch: moves every committed checkpoint outside `lineage`
-// to checkpoints/abandoned-<UTC time>/ (with hard links to the shards an abandoned incremental
-// checkpoint refers to, so each stays complete) and logs one line saying where. Returns the
-// moved directories (their old paths).
-std::vector<std::string> set_aside_other_branches(const std::string& run_dir, const Lineage& lineage);
+// After lineage.json names the branch: moves every committed checkpoint outside `lineage` to
+// checkpoints/abandoned-<UTC time>/ (with hard links to the shards an abandoned incremental
+// checkpoint refers to, so each stays complete) and logs one line saying where. With
+// `new_branch` (nothing of it saved yet) a step_* whose manifest cannot be read goes too when
+// its step is past where the branch starts: it cannot be the branch's, and left in place it
+// would be tried, and counted as damaged, by every later --resume auto. Returns the moved
+// directories (their old paths).
+std::vector<std::string> set_aside_other_branches(const std::string& run_dir, const Lineage& lineage,
+                                                  bool new_branch);
 
 }  // namespace cairn::ckpt

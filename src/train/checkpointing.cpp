@@ -279,7 +279,7 @@ void Trainer::start_branch(bool resumed) {
                  resumed ? str(", from ", resumed_dir_, " at step ", step_) : std::string(", a fresh start"),
                  " (", ckpt::lineage_path(run_dir), ")");
       }
-      if (!ckpt::set_aside_other_branches(run_dir, lineage).empty()) {
+      if (!ckpt::set_aside_other_branches(run_dir, lineage, !same).empty()) {
         const std::vector<std::string> left = ckpt::lineage_checkpoints(run_dir, false);
         if (left.empty())
           ckpt::remove_tree(ckpt::join_path(ckpt::checkpoints_dir(run_dir), ckpt::kLatestFile));

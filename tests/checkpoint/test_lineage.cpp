@@ -55,7 +55,7 @@ TEST(Lineage, RetentionAndResumeSeeOnlyTheLineage) {
   EXPECT_EQ(checkpoint_lineage(run / "checkpoints/step_00000003")->branch, "b");
   EXPECT_EQ(steps_of(list_checkpoints(run.path)), (std::vector<int64_t>{2, 3, 4, 9}));
 
-  EXPECT_EQ(steps_of(set_aside_other_branches(run.path, *read_lineage(run.path))), (std::vector<int64_t>{4}));
+  EXPECT_EQ(steps_of(set_aside_other_branches(run.path, *read_lineage(run.path), false)), (std::vector<int64_t>{4}));
   EXPECT_EQ(steps_of(list_checkpoints(run.path)), (std::vector<int64_t>{2, 3, 9}));
   int aside = 0;
   for (const auto& e : std::filesystem::directory_iterator(run / "checkpoints"))
@@ -64,6 +64,10 @@ TEST(Lineage, RetentionAndResumeSeeOnlyTheLineage) {
       EXPECT_TRUE(is_file((e.path() / "step_00000004/manifest.json").string()));
     }
   EXPECT_EQ(aside, 1);
+  // A new branch from step 2 (nothing saved yet): the unreadable step_9 cannot be its own.
+  write_lineage(run.path, Lineage::branch_from(*read_lineage(run.path), 2));
+  EXPECT_EQ(steps_of(set_aside_other_branches(run.path, *read_lineage(run.path), true)),
+            (std::vector<int64_t>{3, 9}));
 }
 
 TEST(Lineage, DamagedLineageFileIsRefusedNamingIt) {

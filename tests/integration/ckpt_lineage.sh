@@ -12,7 +12,8 @@
 #   crash before the set-aside   killed right after lineage.json names the new branch: the
 #                 next start still resumes the rollback point and sets the old ones aside
 #   strays        another run's checkpoint copied in as step_99999990 and an empty
-#                 step_99999999: neither is resumed nor takes a keep_last slot
+#                 step_99999999: neither is resumed nor takes a keep_last slot; a fresh
+#                 start beside them that crashes before its first save is continued afresh
 #   bad checkpoints/   a symbolic link loop or a file: one-line error at start
 source "$(dirname "$0")/lib.bash"
 SETS=("${TINY_SETS[@]}" --set train.steps=60 --set checkpoint.every_steps=5 --set run.threads=1)
@@ -93,6 +94,18 @@ grep -q "skipping checkpoint S/checkpoints/step_99999999: .*manifest.json: missi
 train --set run.dir=ref30 --set train.steps=30 >/dev/null
 [ "$(hash_of S)" = "$(hash_of ref30)" ] || fail "strays: bits differ"
 pass "stray step_99999990 (another run) set aside, empty step_99999999 skipped; neither took a keep_last slot"
+
+# ---- a fresh start beside an unreadable step dir, killed before its first save ----------------------
+status=0
+CAIRN_KILL_AT=train.step@3 cairn train "$TINY" "${SETS[@]}" --set run.dir=S --set train.steps=30 --resume none \
+  >S.none.log 2>&1 || status=$?
+[ $status -eq 137 ] || fail "fresh start beside a stray: not killed (exit $status)"
+grep -q "^moved 3 checkpoint(s) of another branch of this run (.*unreadable manifest.*; step(s) 25, 30, 99999999)" \
+  S.none.log || fail "fresh start beside a stray: $(grep moved S.none.log)"
+train --set run.dir=S --set train.steps=30 >S.auto.log 2>&1 || fail "fresh start, crash, auto: failed: $(tail -2 S.auto.log)"
+grep -q "no checkpoint in S: starting from scratch" S.auto.log || fail "fresh start, crash, auto: $(grep -i resum S.auto.log)"
+[ "$(hash_of S)" = "$(hash_of ref30)" ] || fail "fresh start, crash, auto: bits differ"
+pass "--resume none beside an unreadable step_99999999, killed at 3: it was set aside, auto started afresh (no refusal)"
 
 # ---- checkpoints/ unusable ---------------------------------------------------------------------------
 mkdir -p L && ln -s checkpoints L/checkpoints
