@@ -77,6 +77,10 @@ const KernelOps& cpu_ops();
 bool cuda_is_available();
 // Why cuda_is_available() is false ("" when it is true), e.g. "built without CUDA".
 std::string cuda_unavailable_reason();
+// `key=value` lines for `cairn info`: the CUDA and cuBLAS versions cairn was built with and
+// those it loads (driver, runtime, cuBLAS), and every visible GPU (name, compute capability,
+// memory). Never throws; without CUDA or a GPU the lines say so.
+std::string cuda_versions();
 // The CUDA table; throws cairn::Error naming the reason when CUDA is unavailable.
 const KernelOps& cuda_ops();
 // "cpu" -> cpu_ops(), "cuda" -> cuda_ops() (run.device).

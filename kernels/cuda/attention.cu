@@ -107,6 +107,7 @@ void batched_gemm(cublasOperation_t ta, cublasOperation_t tb, int m, int n, int 
   const float alpha = 1.0f, beta = 0.0f;
   CUBLAS_CHECK(cublasSgemmStridedBatched(cublas(), ta, tb, m, n, k, &alpha, A, lda, stride_a, Bm, ldb, stride_b, &beta,
                                          C, ldc, stride_c, batch));
+  CAIRN_LAUNCH_CHECK();
 }
 
 constexpr cublasOperation_t kN = CUBLAS_OP_N, kT = CUBLAS_OP_T;

@@ -47,5 +47,18 @@ inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 }  // namespace cairn::cuda
 
-// After a kernel launch: report launch-configuration errors at the call site.
-#define CAIRN_LAUNCH_CHECK() CUDA_CHECK(cudaGetLastError())
+namespace cairn::cuda {
+// CAIRN_CUDA_SYNC=1 in the environment (read once): every launch check also waits for the
+// stream, so an asynchronous fault (an illegal address, a trap) is reported at the launch
+// that caused it, with its file and line, instead of at some later unrelated call. For
+// debugging: it serialises host and device.
+bool sync_after_launch();
+}  // namespace cairn::cuda
+
+// After a kernel launch: report launch-configuration errors at the call site, and with
+// CAIRN_CUDA_SYNC=1 the kernel's own faults too.
+#define CAIRN_LAUNCH_CHECK()                                                              \
+  do {                                                                                    \
+    CUDA_CHECK(cudaGetLastError());                                                       \
+    if (::cairn::cuda::sync_after_launch()) CUDA_CHECK(cudaStreamSynchronize(::cairn::cuda::stream())); \
+  } while (0)

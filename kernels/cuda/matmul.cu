@@ -57,6 +57,7 @@ void gemm(cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k, const
           int ldb, float beta, float* C, int ldc) {
   const float alpha = 1.0f;
   CUBLAS_CHECK(cublasSgemm(cublas(), ta, tb, m, n, k, &alpha, A, lda, B, ldb, &beta, C, ldc));
+  CAIRN_LAUNCH_CHECK();
 }
 
 constexpr cublasOperation_t kN = CUBLAS_OP_N, kT = CUBLAS_OP_T;

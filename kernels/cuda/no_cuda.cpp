@@ -12,6 +12,8 @@ std::string cuda_unavailable_reason() {
   return "this cairn was built without CUDA (reconfigure with -DCAIRN_CUDA=ON on a machine with the CUDA toolkit)";
 }
 
+std::string cuda_versions() { return "cuda.build=none\n"; }
+
 const KernelOps& cuda_ops() { CAIRN_FAIL("run.device = cuda: ", cuda_unavailable_reason()); }
 
 }  // namespace cairn

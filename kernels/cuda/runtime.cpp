@@ -78,6 +78,14 @@ void* scratch(ScratchSlot slot, size_t bytes) {
 // The first call binds this process to a GPU: with several ranks on a node, rank i of the
 // node takes device i mod (visible devices) (OMPI_COMM_WORLD_LOCAL_RANK, MPI_LOCALRANKID or
 // SLURM_LOCALID), so buffers are allocated on the right card from the start. Returns it.
+bool sync_after_launch() {
+  static const bool on = [] {
+    const char* v = std::getenv("CAIRN_CUDA_SYNC");
+    return v && std::strcmp(v, "0") != 0 && *v;
+  }();
+  return on;
+}
+
 int bind_device_once() {
   static const int device = [] {
     int n = 0;
@@ -219,6 +227,36 @@ std::string cuda_unavailable_reason() {
                "); this needs an NVIDIA GPU with a driver for CUDA 13");
   if (n == 0) return "no CUDA device is visible";
   return "";
+}
+
+namespace {
+std::string cuda_version_string(int v) { return str(v / 1000, ".", (v % 1000) / 10); }
+}  // namespace
+
+std::string cuda_versions() {
+  std::string out = str("cuda.build=", cuda_version_string(CUDART_VERSION), "\ncublas.build=", CUBLAS_VER_MAJOR, ".",
+                        CUBLAS_VER_MINOR, ".", CUBLAS_VER_PATCH, "\n");
+  int v = 0;
+  out += cudaDriverGetVersion(&v) == cudaSuccess ? str("cuda.driver=", cuda_version_string(v), "\n")
+                                                 : std::string("cuda.driver=none\n");
+  if (cudaRuntimeGetVersion(&v) == cudaSuccess) out += str("cuda.runtime=", cuda_version_string(v), "\n");
+  int major = 0, minor = 0, patch = 0;
+  if (cublasGetProperty(MAJOR_VERSION, &major) == CUBLAS_STATUS_SUCCESS &&
+      cublasGetProperty(MINOR_VERSION, &minor) == CUBLAS_STATUS_SUCCESS &&
+      cublasGetProperty(PATCH_LEVEL, &patch) == CUBLAS_STATUS_SUCCESS)
+    out += str("cublas.runtime=", major, ".", minor, ".", patch, "\n");
+  int n = 0;
+  const cudaError_t e = cudaGetDeviceCount(&n);
+  if (e != cudaSuccess) return out + str("gpus=0 (", cudaGetErrorString(e), ")\n");
+  out += str("gpus=", n, "\n");
+  for (int d = 0; d < n; ++d) {
+    cudaDeviceProp p{};
+    if (cudaGetDeviceProperties(&p, d) != cudaSuccess) continue;
+    char mem[32];
+    std::snprintf(mem, sizeof mem, "%.1f", double(p.totalGlobalMem) / 1073741824.0);
+    out += str("gpu.", d, "=", p.name, ", sm_", p.major, p.minor, ", ", mem, " GiB\n");
+  }
+  return out;
 }
 
 const KernelOps& cuda_ops() {

@@ -60,6 +60,7 @@ void AsyncSaver::writer_main() {
   std::string snapshot_error;
   try {
     staged = snapshot_.copy(live_);
+    fault_point("ckpt.snapshot", step_);  // copies queued (on a GPU: in flight), not landed
     snapshot_.wait();
   } catch (const std::exception& e) {  // e.g. a failed device copy: fail this save, not the run
     snapshot_error = str("snapshot of the owned slices failed: ", e.what());

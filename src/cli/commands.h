@@ -8,6 +8,7 @@ namespace cairn::cli {
 int cmd_train(int argc, char** argv);
 int cmd_data(int argc, char** argv);
 int cmd_sample(int argc, char** argv);
+int cmd_info(int argc, char** argv);
 int cmd_ckpt_import(int argc, char** argv);  // `cairn ckpt import` (cmd_import.cpp)
 
 }  // namespace cairn::cli

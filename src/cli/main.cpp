@@ -3,6 +3,7 @@
 //   cairn data prepare TEXT... --out DIR
 //   cairn sample RUN_DIR --prompt "..."
 //   cairn ckpt inspect|verify|hash|diff|export|import ...
+//   cairn info
 // Exit codes: 0 ok, 1 error, 2 usage, 3 `ckpt diff` found a difference, 75 preempted after a
 // committed checkpoint.
 // This is the only place where errors become messages and exit codes.
@@ -25,6 +26,7 @@ const char* kUsage =
     "  cairn data prepare TEXT... --out DIR [--val-fraction F]\n"
     "  cairn sample RUN_DIR|CHECKPOINT [--prompt TEXT] [--tokens N] [--temperature T] [--top-k K]\n"
     "  cairn ckpt inspect|verify|hash|diff|export|import ...\n"
+    "  cairn info      build and run-time versions (CUDA, cuBLAS, NCCL, MPI) and visible GPUs\n"
     "\n"
     "Run `cairn COMMAND --help` for the options of a command. Data parallel training:\n"
     "  mpirun -np 4 cairn train configs/demo.toml\n"
@@ -44,7 +46,8 @@ int main(int argc, char** argv) {
     if (cmd == "data") return cairn::cli::cmd_data(argc - 1, argv + 1);
     if (cmd == "sample") return cairn::cli::cmd_sample(argc - 1, argv + 1);
     if (cmd == "ckpt") return cairn::ckpt::cmd_ckpt(argc - 1, argv + 1);
-    throw cairn::UsageError("unknown command '" + cmd + "' (commands: train, data, sample, ckpt; see cairn --help)");
+    if (cmd == "info") return cairn::cli::cmd_info(argc - 1, argv + 1);
+    throw cairn::UsageError("unknown command '" + cmd + "' (commands: train, data, sample, ckpt, info; see cairn --help)");
   } catch (const cairn::UsageError& e) {
     cairn::log_error(e.what());
     return 2;

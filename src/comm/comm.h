@@ -23,6 +23,10 @@ class Comm {
   virtual int rank() const = 0;
   virtual int size() const = 0;
   virtual std::string backend() const = 0;
+  // Whether a caller may skip a collective at size 1 (comm/reduce.h: the reduce-scatter is
+  // then a copy and the all-gather nothing). NCCL says no, so that one GPU runs the grouped
+  // send/recv and the in-place all-gather that W > 1 runs (to itself).
+  virtual bool skips_single_rank_collectives() const { return true; }
 
   virtual void barrier() = 0;
   virtual void broadcast(void* data, size_t bytes, int root) = 0;

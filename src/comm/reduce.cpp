@@ -78,7 +78,7 @@ void reduce_scatter_canonical(Comm& comm, const KernelOps& ops, const TreeSplit&
               split.parts(me), " subtrees but ", partials.size(), " partials were given");
   const Range mine = owned_range(total, me, W);
   const int64_t n = mine.size();
-  if (W == 1) {  // one rank, one node: the root
+  if (W == 1 && comm.skips_single_rank_collectives()) {  // one rank, one node: the root
     if (owned_out != partials[0] + mine.begin) ops.copy(owned_out, partials[0] + mine.begin, sizeof(float) * n);
     return;
   }
@@ -147,7 +147,7 @@ std::string describe_exchange(const TreeSplit& split, int64_t total) {
 }
 void allgather_owned(Comm& comm, float* full, int64_t total) {
   const int W = comm.size();
-  if (W == 1) return;
+  if (W == 1 && comm.skips_single_rank_collectives()) return;
   std::vector<int64_t> counts(W), displs(W);
   for (int j = 0; j < W; ++j) {
     Range rj = owned_range(total, j, W);

@@ -58,7 +58,9 @@ void tree_accumulate(int lo, int count, const std::vector<float*>& levels, int64
 // bytes as a plain reduce-scatter, when each rank has one partial. Buffers live on the device
 // of `ops` (and of the comm's transport); `scratch` holds reduce_scatter_scratch_floats(total,
 // split) floats, and its first owned-slice-sized piece ends holding the result too, so
-// `owned_out` may be `scratch` (no copy then).
+// `owned_out` may be `scratch` (no copy then). At W = 1 this is a copy of partials[0] (no
+// scratch needed) unless the comm moves data at one rank too (skips_single_rank_collectives
+// false: NCCL, so that one GPU runs the all-to-all).
 void reduce_scatter_canonical(Comm& comm, const KernelOps& ops, const TreeSplit& split,
                               const std::vector<const float*>& partials, int64_t total, float* owned_out,
                               float* scratch);

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "comm/collective_wait.h"
 #include "core/log.h"
 #include "train/checkpoint_interval.h"
 #include "train/trainer.h"
@@ -32,11 +33,13 @@ void Trainer::wait_for_checkpoint_snapshot() {
 
 void Trainer::poll_saves() {
   if (!saver_) return;
+  UntimedCollectives untimed;  // rank 0 may be writing the manifest while the others vote
   if (std::optional<ckpt::AsyncSaveResult> r = saver_->poll(*control_comm_)) report_save(*r, true);
 }
 
 bool Trainer::flush_saves() {
   if (!saver_) return true;
+  UntimedCollectives untimed;  // waits for every rank's writer
   std::optional<ckpt::AsyncSaveResult> r = saver_->finish(*control_comm_);
   if (!r) return true;
   if (r->writer_wait_seconds > 0.001) {

@@ -20,6 +20,7 @@
 #include "checkpoint/run_dir.h"
 #include "checkpoint/safetensors.h"
 #include "checkpoint/tools.h"
+#include "comm/collective_wait.h"
 #include "comm/gather.h"
 #include "comm/reduce.h"
 #include "core/fault.h"
@@ -81,6 +82,7 @@ nlohmann::json Trainer::state_json(int64_t step) const {
 // caller need not wait, else synchronously. Never two saves in flight: a pending one is
 // finished first.
 bool Trainer::save(int64_t step, bool wait) {
+  UntimedCollectives untimed;  // the commit vote waits for the slowest disk (comm/collective_wait.h)
   const double t0 = now_seconds();
   bool pending_ok = true;
   if (saver_ && saver_->pending()) {
@@ -143,6 +145,7 @@ std::vector<ckpt::OwnedSlice> Trainer::live_slices() {
 // to the previous checkpoint. The parameters are then all-gathered.
 bool Trainer::resume() {
   if (opts_.resume == "none") return false;
+  UntimedCollectives untimed;  // votes wait for the slowest rank's reads and checksums
   const double t0 = now_seconds();
   const bool automatic = opts_.resume == "auto";
   int64_t before = INT64_MAX;  // after damage is found: only older checkpoints

@@ -148,6 +148,7 @@ const std::vector<Key>& keys() {
       CAIRN_KEY_INT(run, log_every, false, "print a log line every N steps"),
       CAIRN_KEY_BOOL(run, rank_logs, false, "every rank also writes run.dir/logs/rank_R.log"),
       CAIRN_KEY_BOOL(run, profile, false, "time every kernel call and print, at the end, where a step's time goes (ms per step by op; adds a clock read per call, a device synchronize per call on cuda)"),
+      CAIRN_KEY_FLOAT(run, comm_timeout_s, false, "cuda: seconds an NCCL collective may take before the job ends with an error naming the rank, the collective and the step (a peer died or hangs); checkpoint saves and resume do not count; 0 = no limit"),
       CAIRN_KEY_BOOL(run, tensorboard, false, "rank 0 writes TensorBoard event files to run.dir/tensorboard (train/val loss, lr, grad norm, tokens/s, checkpoint bytes and seconds)"),
       CAIRN_KEY_INT(model, n_layer, true, "transformer blocks"),
       CAIRN_KEY_INT(model, n_head, true, "attention heads; must divide n_embd"),
@@ -243,6 +244,7 @@ void validate(const Config& c, const std::string& src) {
   need(!c.run.dir.empty(), "run.dir must not be empty");
   need(c.run.device == "cpu" || c.run.device == "cuda", str("run.device must be \"cpu\" or \"cuda\" (got \"", c.run.device, "\")"));
   need(c.run.threads >= 0, str("run.threads must be >= 0 (got ", c.run.threads, ")"));
+  need(c.run.comm_timeout_s >= 0, str("run.comm_timeout_s must be >= 0 (got ", c.run.comm_timeout_s, ")"));
   need(c.run.log_every >= 1, str("run.log_every must be >= 1 (got ", c.run.log_every, ")"));
   need(c.model.n_layer >= 1, str("model.n_layer must be >= 1 (got ", c.model.n_layer, ")"));
   need(c.model.n_head >= 1, str("model.n_head must be >= 1 (got ", c.model.n_head, ")"));

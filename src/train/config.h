@@ -22,6 +22,7 @@ struct RunConfig {
   bool rank_logs = false;     // every rank also writes run.dir/logs/rank_R.log
   bool tensorboard = false;   // rank 0 writes TensorBoard events to run.dir/tensorboard
   bool profile = false;       // time every kernel; print where a step's time goes at the end
+  double comm_timeout_s = 300; // cuda: a collective not done by then ends the job (0: no limit)
 };
 
 struct ModelConfig {

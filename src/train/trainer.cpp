@@ -13,6 +13,7 @@
 #include <thread>
 
 
+#include "comm/collective_wait.h"
 #include "comm/gather.h"
 #include "comm/nccl/nccl_comm.h"
 #include "comm/reduce.h"
@@ -129,8 +130,10 @@ void Trainer::setup() {
   }
   for (int i = 1; i < levels; ++i) tree_levels_.emplace_back(*ops_, size_t(layout.total));
   const Range owned = owned_range(layout.total, rank_, W_);
-  // W > 1: the reduce-scatter's scratch, whose first slice is also the owned gradient slice.
-  if (W_ > 1) reduce_scratch_ = DeviceBuffer<float>(*ops_, size_t(reduce_scatter_scratch_floats(layout.total, split_)));
+  // The reduce-scatter's scratch, whose first slice is also the owned gradient slice: for
+  // W > 1, and at W = 1 over NCCL, which moves the data to itself (so one GPU tests the path).
+  if (W_ > 1 || !data_comm_->skips_single_rank_collectives())
+    reduce_scratch_ = DeviceBuffer<float>(*ops_, size_t(reduce_scatter_scratch_floats(layout.total, split_)));
   std::vector<optim::DecayRange> decay;
   for (const auto& t : layout.tensors)
     if (t.decay) decay.push_back({t.offset, t.offset + t.numel});
@@ -193,13 +196,13 @@ void Trainer::setup_comms() {
   }
   if (W_ == 1) {
     try {
-      nccl_comm_ = make_nccl_comm(comm_);
+      nccl_comm_ = make_nccl_comm(comm_, cfg_.run.comm_timeout_s);
     } catch (const std::exception& e) {
       log_warn("NCCL could not start (", e.what(), "): one GPU, control messages and votes over ", comm_.backend());
       return;
     }
   } else {
-    nccl_comm_ = make_nccl_comm(comm_);
+    nccl_comm_ = make_nccl_comm(comm_, cfg_.run.comm_timeout_s);
   }
   votes_comm_ = make_votes_comm(comm_, *nccl_comm_);
   data_comm_ = nccl_comm_.get();
@@ -245,10 +248,11 @@ Trainer::StepResult Trainer::train_step(int64_t step) {
 
   // 2. Canonical reduce-scatter, order-free norm, clipping, AdamW on the owned slice, all
   //    on ops_'s device (the norm's per-chunk partials come to the host to be gathered).
-  // The owned gradient slice needs no buffer of its own: at W = 1 it is the block sum itself,
-  // else the first slice of the scratch in which the reduce-scatter sums the rank partials
-  // (the copies into it are then no-ops). One full-size buffer less: 0.5 GB at 124M.
-  float* grads_owned = W_ == 1 ? partials_[0].data() : reduce_scratch_.data();
+  // The owned gradient slice needs no buffer of its own: the first slice of the scratch in
+  // which the reduce-scatter sums the rank partials (the copies into it are then no-ops), or,
+  // where a one-rank reduce-scatter is a copy (no scratch), the block sum itself. One
+  // full-size buffer less: 0.5 GB at 124M.
+  float* grads_owned = reduce_scratch_.size() ? reduce_scratch_.data() : partials_[0].data();
   reduce_scatter_canonical(*data_comm_, *ops_, split_, partials, total, grads_owned, reduce_scratch_.data());
   optimizer_->zero_frozen(grads_owned);  // train.freeze: as if they had no gradient
   r.phases.reduce_ms = now_ms() - t;
@@ -319,9 +323,11 @@ int Trainer::run() {
 
   while (step_ < cfg_.train.steps) {
     double t0 = now_ms();
+    set_comm_step(step_ + 1);  // names the step in a collective's timeout or failure
     StepResult r = train_step(step_);
     ++step_;
     fault_point("train.step", step_);
+    fault_delay("train.step", step_);  // a stuck rank: its peers' next collective times out
     double ms = now_ms() - t0;
     step_ms_sum_ += ms;
     ++steps_timed_;

@@ -16,6 +16,7 @@
 #include "../kernels/kernel_test_util.h"
 #include "checkpoint/async_save.h"
 #include "checkpoint/snapshot.h"
+#include "comm/collective_wait.h"
 #include "comm/nccl/nccl_comm.h"
 #include "comm/reduce.h"
 #include "cuda_test_util.h"
@@ -116,7 +117,7 @@ class CudaNccl : public CudaTest {
     if (IsSkipped()) return;
     if (!nccl_is_available()) GTEST_SKIP() << "NCCL test skipped: this cairn was built without NCCL";
     host_ = make_local_comm();
-    nccl_ = make_nccl_comm(*host_);
+    nccl_ = make_nccl_comm(*host_, kDefaultCommTimeoutSeconds);
   }
   std::unique_ptr<Comm> host_, nccl_;
 };
@@ -144,14 +145,17 @@ TEST_F(CudaNccl, OneRankVotesAndCollectives) {
   EXPECT_TRUE(bitwise_equal(to_host(d_g), want)) << "allgatherv";
 }
 
-// What a one-GPU training step does with the data comm: the canonical reduce-scatter and
-// the parameter all-gather, on device buffers, over NCCL.
+// What a one-GPU training step does with the data comm: the canonical reduce-scatter (over
+// NCCL at one rank too: grouped send/recv to itself into the scratch) and the parameter
+// all-gather (in-place ncclAllGather), on device buffers.
 TEST_F(CudaNccl, ReduceScatterAndAllgatherOverNccl) {
+  ASSERT_FALSE(nccl_->skips_single_rank_collectives());
   const int64_t total = 3 * kChunkFloats;
   const auto block = random_floats(total, 28);
   auto d_block = to_device(block);
   auto d_owned = poisoned(size_t(total));
-  reduce_scatter_canonical(*nccl_, gpu(), d_block.data(), total, d_owned.data(), nullptr);
+  auto d_scratch = poisoned(size_t(reduce_scatter_scratch_floats(total, 1)));
+  reduce_scatter_canonical(*nccl_, gpu(), d_block.data(), total, d_owned.data(), d_scratch.data());
   EXPECT_TRUE(bitwise_equal(to_host(d_owned), block));
   allgather_owned(*nccl_, d_owned.data(), total);
   EXPECT_TRUE(bitwise_equal(to_host(d_owned), block));

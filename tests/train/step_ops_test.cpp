@@ -24,13 +24,14 @@ namespace {
 using test::shadow::real;
 
 // The NCCL stand-in: the data collectives take shadow (device) pointers and move them over a
-// host Comm; votes go straight through.
+// host Comm; votes go straight through. Like NCCL, it moves data at one rank too.
 class ShadowDataComm final : public Comm {
  public:
   explicit ShadowDataComm(Comm& host) : host_(host) {}
   int rank() const override { return host_.rank(); }
   int size() const override { return host_.size(); }
   std::string backend() const override { return "shadow-nccl"; }
+  bool skips_single_rank_collectives() const override { return false; }
   void barrier() override { host_.barrier(); }
   void broadcast(void* d, size_t b, int root) override { host_.broadcast(real(d), b, root); }
   void allgather(const void* s, void* r, size_t b) override { host_.allgather(real(s), real(r), b); }
@@ -84,7 +85,8 @@ StepState run_steps(Comm& host, Comm& data, const KernelOps& ops, int64_t total)
   std::vector<DeviceBuffer<float>> partials, levels_bufs;
   for (int i = 0; i < split.parts(r); ++i) partials.emplace_back(ops, size_t(total));
   for (int l = 1; l < tree_levels(kGradAccum); ++l) levels_bufs.emplace_back(ops, size_t(total));
-  DeviceBuffer<float> scratch(ops, W > 1 ? size_t(reduce_scatter_scratch_floats(total, split)) : 0);
+  const bool need_scratch = W > 1 || !data.skips_single_rank_collectives();  // as the trainer
+  DeviceBuffer<float> scratch(ops, need_scratch ? size_t(reduce_scatter_scratch_floats(total, split)) : 0);
   DeviceBuffer<double> chunk_sums;
   params.upload(init.data(), init.size());
   StepState out;

@@ -6,12 +6,18 @@
 #pragma once
 
 #include <memory>
+#include <string>
 
 #include "comm/comm.h"
 
 namespace cairn {
 
 bool nccl_is_available();
-std::unique_ptr<Comm> make_nccl_comm(Comm& bootstrap);
+// `key=value` lines for `cairn info`: the NCCL version cairn was built with and the one it
+// loads ("nccl.build=none" without NCCL).
+std::string nccl_versions();
+// timeout_s: how long a collective may take before the communicator is aborted and the call
+// throws (comm/collective_wait.h); 0 = no limit.
+std::unique_ptr<Comm> make_nccl_comm(Comm& bootstrap, double timeout_s);
 
 }  // namespace cairn

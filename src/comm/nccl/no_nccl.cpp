@@ -5,7 +5,8 @@
 namespace cairn {
 
 bool nccl_is_available() { return false; }
-std::unique_ptr<Comm> make_nccl_comm(Comm&) {
+std::string nccl_versions() { return "nccl.build=none\n"; }
+std::unique_ptr<Comm> make_nccl_comm(Comm&, double) {
   CAIRN_FAIL("this cairn was built without NCCL; rebuild with CUDA and NCCL (-DCAIRN_NCCL=ON)");
 }
 
