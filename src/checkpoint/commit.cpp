@@ -192,6 +192,7 @@ CommitResult commit(Comm& comm, const std::string& run_dir, int64_t step, const 
                     const ShardRecord& mine, bool my_write_ok, const json& state, const Retention& retention) {
   validate_retention(retention);
 
+  fault_delay("ckpt.vote", step);  // holds one rank out of the vote while the others wait in it
   if (!comm.all_agree(my_write_ok)) {
     // Every rank learns why: the first failing rank's reason, and how many failed.
     const std::vector<std::string> errors = allgather_strings(

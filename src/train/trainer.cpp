@@ -25,6 +25,7 @@
 #include "kernels/ops.h"
 #include "kernels/profile.h"
 #include "train/freeze.h"
+#include "train/run_dir_shared.h"
 #include "train/signals.h"
 #include "train/tensorboard/tensorboard.h"
 
@@ -92,15 +93,15 @@ void Trainer::setup() {
     CAIRN_CHECK(!ec, cfg_.run.dir, ": cannot create run directory: ", ec.message());
     try {
       run_lock_ = RunDirLock::acquire(cfg_.run.dir);
-      std::ofstream(fs::path(cfg_.run.dir) / "config.toml") << cfg_.to_toml();
     } catch (const Error& e) {
       lock_error = e.what();
     }
   }
   lock_error = broadcast_string(comm_, lock_error, 0);  // also the barrier: the directory exists
   if (!lock_error.empty()) throw CollectiveError(lock_error);
-  CAIRN_CHECK(fs::is_directory(cfg_.run.dir), cfg_.run.dir, ": run directory not visible from rank ", rank_,
-              " (ranks on several nodes need a shared filesystem)");
+  // Before anything is written there or resumed from it: train/run_dir_shared.h.
+  check_run_dir_shared(comm_, cfg_.run.dir);
+  if (rank_ == 0) std::ofstream(fs::path(cfg_.run.dir) / "config.toml") << cfg_.to_toml();
   if (cfg_.run.rank_logs) {
     fs::create_directories(fs::path(cfg_.run.dir) / "logs");
     set_log_file((fs::path(cfg_.run.dir) / "logs" / str("rank_", rank_, ".log")).string());

@@ -14,7 +14,10 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/cairn-test.XXXXXX")
-trap 'rc=$?; if [ $rc -eq 0 ] || [ $rc -eq 77 ]; then rm -rf "$WORK"; else echo "kept $WORK for inspection" >&2; fi' EXIT
+cleanup_work() {  # exit status: remove $WORK on success or skip, keep it otherwise
+  if [ "$1" -eq 0 ] || [ "$1" -eq 77 ]; then rm -rf "$WORK"; else echo "kept $WORK for inspection" >&2; fi
+}
+trap 'cleanup_work $?' EXIT
 cd "$WORK"
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
