@@ -53,4 +53,4 @@ seconds_until_exit() {
   done
   awk -v a="$EPOCHREALTIME" -v b="$t0" 'BEGIN{printf "%.1f", a-b}'
 }
-ckpt_steps() { ls "$1/checkpoints" 2>/dev/null | sed -n 's/^step_0*\([0-9][0-9]*\)$/\1/p'; }
+ckpt_steps() { { ls "$1/checkpoints" 2>/dev/null || true; } | sed -n 's/^step_0*\([0-9][0-9]*\)$/\1/p'; }

@@ -16,9 +16,7 @@ BOUND=${CAIRN_MULTINODE_BOUND:-60}
 seed=${CAIRN_TEST_SEED:-$RANDOM}; RANDOM=$seed; echo "random seed $seed (CAIRN_TEST_SEED)"
 
 cluster_up 2
-t0=$SECONDS
 mrun node1:2,node2:2 train "$TINY" "${SETS[@]}" --set run.dir=ref > ref.log 2>&1 || fail "reference run: $(tail -5 ref.log)"
-ref_seconds=$((SECONDS - t0))
 want=$(cairn ckpt hash ref | cut -d' ' -f1)
 
 case_() {
@@ -28,11 +26,12 @@ case_() {
   if [ -n "$text" ]; then
     wait_for_text $name.log "$text" $job
   else
-    wait_for_step $job $name 2
-    local ms=$((RANDOM % (ref_seconds * 700 + 1)))
+    # A random instant mid-run: after a random step's metrics line, a random 0-300 ms more.
+    local at=$((3 + RANDOM % 17)) ms=$((RANDOM % 300))
+    wait_for_step $job $name $at
     sleep "$(awk -v m=$ms 'BEGIN{print m/1000}')"
-    kill -0 $job 2>/dev/null || fail "$name: the job finished before the cut (${ms} ms after step 2)"
-    name="$name (${ms} ms after step 2)"
+    kill -0 $job 2>/dev/null || fail "$name: the job finished before the cut"
+    name="$name (step $at + $ms ms)"
   fi
   local before; before=$(ckpt_steps $1)
   netns cut node2
