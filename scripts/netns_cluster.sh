@@ -19,7 +19,8 @@
 #   netns_cluster.sh cut NODE | heal NODE  take NODE's link down / up (a network cut)
 #   netns_cluster.sh slow NODE RATE LAT    tbf on NODE's link, both ways (e.g. 20mbit 5ms)
 #   netns_cluster.sh pids NODE             processes on NODE
-#   netns_cluster.sh env                   the MCA settings, as shell exports
+#   netns_cluster.sh env                   the MCA settings, as shell exports (keepalive from
+#                                          CAIRN_NETNS_KEEPALIVE_TIME/_INTVL/_PROBES, default 5/1/3)
 #
 # Several clusters may exist at once: CAIRN_NETNS_ID (0-199, default 0) picks the namespaces'
 # prefix (cairn<ID>-), the subnet 10.213.<ID>.0/24 and the state directory. Set
@@ -129,8 +130,7 @@ case $cmd in
   pids) ip netns pids "$(ns_of "$1")" ;;
   kill)
     ns=$(ns_of "$1")
-    # Freeze-free kill: repeat until the namespace is empty (a dying orted may fork nothing
-    # new, but a rank's helper threads exit with it; one pass is normally enough).
+    # Repeat while anything is left: a process forked between listing and killing.
     for _ in 1 2 3; do
       pids=$(ip netns pids "$ns")
       [ -n "$pids" ] || break
