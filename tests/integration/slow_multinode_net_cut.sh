@@ -8,6 +8,9 @@
 # verify; `--resume auto` on node1 alone (2 ranks) must reach the uninterrupted `ckpt hash`.
 # What the cut node is left running is counted (a real cluster would reboot it; here the test
 # kills it before healing the link). The time from the cut to mpirun's exit is printed.
+# Without the keepalive settings the bound fails it: CAIRN_NETNS_KEEPALIVE_TIME=300
+# CAIRN_NETNS_KEEPALIVE_INTVL=20 CAIRN_NETNS_KEEPALIVE_PROBES=9 (OpenMPI's defaults) with
+# CAIRN_MULTINODE_BOUND=30 gives "the job did not come down within 30 s of the fault (hang)".
 source "$(dirname "$0")/lib.bash"
 source "$(dirname "$0")/multinode.bash"
 SETS=("${TINY_SETS[@]}" --set train.steps=24 --set checkpoint.every_steps=5 --set checkpoint.keep_last=10
