@@ -239,6 +239,15 @@ const float* GPT::logits() {
   return host_logits_.data();
 }
 
+size_t activation_bytes_for(const GPTConfig& cfg, int B, int T) {
+  // The buffers of GPT::GPT, in its order.
+  const size_t L = cfg.n_layer, N = size_t(B) * T, C = cfg.n_embd, NH = cfg.n_head, Vp = cfg.padded_vocab();
+  const size_t floats = N * C + L * N * C + L * 2 * N + L * N * 3 * C + L * B * NH * T * T + L * N * C + N * C +
+                        L * N * C + L * N * C + L * 2 * N + L * N * 4 * C + N * 4 * C + N * C + L * N * C + N * C +
+                        2 * N + N * Vp + N + N * C + N * C + N * C + N * 3 * C + 2 * N * 4 * C + N * C;
+  return floats * sizeof(float) + 2 * N * sizeof(int32_t);
+}
+
 size_t GPT::activation_bytes() const {
   size_t total = 0;
   for (const DeviceBuffer<float>* b :

@@ -70,6 +70,10 @@ struct DropoutContext {
   uint32_t micro_batch = 0;
 };
 
+// Bytes of activation memory GPT(cfg, B, T) allocates (activation_bytes() of such a model),
+// computed without allocating: the trainer checks it against the memory available first.
+size_t activation_bytes_for(const GPTConfig& cfg, int B, int T);
+
 class GPT {
  public:
   // Allocates activations (on ops' device) for micro-batches of B sequences of

@@ -25,6 +25,7 @@
 #include "kernels/ops.h"
 #include "kernels/profile.h"
 #include "train/freeze.h"
+#include "train/memory_check.h"
 #include "train/run_dir_shared.h"
 #include "train/signals.h"
 #include "train/tensorboard/tensorboard.h"
@@ -84,6 +85,19 @@ void Trainer::setup() {
   set_num_threads(choose_threads(cfg_.run.threads));
   k_begin_ = split_.block_begin[rank_];
   k_end_ = split_.block_begin[rank_ + 1];
+
+  // Memory before anything is allocated or the run directory is touched (train/memory_check.h).
+  std::string memory_error, memory_line;
+  try {
+    memory_line = check_rank_memory(cfg_, W_, rank_);
+  } catch (const Error& e) {
+    memory_error = e.what();
+  }
+  if (!comm_.all_agree(memory_error.empty())) {
+    for (const std::string& e : allgather_strings(comm_, memory_error))
+      if (!e.empty()) throw CollectiveError(e);
+  }
+  log_info(memory_line);
 
   // Run directory (locked by rank 0 for the run's life: train/run_lock.h), resolved config, logs.
   std::string lock_error;

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <tuple>
 
 #include "core/error.h"
 
@@ -131,6 +132,14 @@ TEST(GptGradient, BackwardAddsScaledGradient) {
   model.forward(params.data(), tok.data(), tgt.data(), {});
   model.backward(params.data(), g2.data(), 0.25f);
   EXPECT_ALL_CLOSE(g2.data(), g1.data(), int64_t(g1.size()), test::kFp32Backward);
+}
+
+// The trainer's memory check (train/memory_check.h) uses the estimate before allocating.
+TEST(GptMemory, ActivationEstimateEqualsWhatTheModelAllocates) {
+  for (const auto& [cfg, B, T] : {std::tuple{tiny(), 2, 5}, std::tuple{GPTConfig{3, 5, 35, 17, 97, 0.1f}, 3, 13}}) {
+    GPT model(cfg, B, T);
+    EXPECT_EQ(activation_bytes_for(cfg, B, T), model.activation_bytes());
+  }
 }
 
 TEST(GptForward, RejectsTokensOutsideVocabulary) {
