@@ -81,6 +81,10 @@ std::string cuda_unavailable_reason();
 // those it loads (driver, runtime, cuBLAS), and every visible GPU (name, compute capability,
 // memory). Never throws; without CUDA or a GPU the lines say so.
 std::string cuda_versions();
+// What the bits of a cuda run depend on beyond the build, for the determinism fingerprint
+// (train/fingerprint.h): "NVIDIA H100 80GB HBM3 (sm_90), CUDA runtime 13.0, driver 13.0,
+// cuBLAS 13.0.0" for the GPU cuda_ops() binds; "" when cairn has no CUDA.
+std::string cuda_fingerprint();
 // The CUDA table; throws cairn::Error naming the reason when CUDA is unavailable.
 const KernelOps& cuda_ops();
 // "cpu" -> cpu_ops(), "cuda" -> cuda_ops() (run.device).

@@ -8,6 +8,8 @@ namespace cairn {
 
 bool cuda_is_available() { return false; }
 
+std::string cuda_fingerprint() { return ""; }
+
 std::string cuda_unavailable_reason() {
   return "this cairn was built without CUDA (reconfigure with -DCAIRN_CUDA=ON on a machine with the CUDA toolkit)";
 }

@@ -219,6 +219,20 @@ std::string device_describe() {
 
 bool cuda_is_available() { return cuda_unavailable_reason().empty(); }
 
+std::string cuda_fingerprint() {
+  int device = 0, runtime = 0, driver = 0, major = 0, minor = 0, patch = 0;
+  CUDA_CHECK(cudaGetDevice(&device));
+  cudaDeviceProp prop{};
+  CUDA_CHECK(cudaGetDeviceProperties(&prop, device));
+  CUDA_CHECK(cudaRuntimeGetVersion(&runtime));
+  CUDA_CHECK(cudaDriverGetVersion(&driver));
+  CUBLAS_CHECK(cublasGetProperty(MAJOR_VERSION, &major));
+  CUBLAS_CHECK(cublasGetProperty(MINOR_VERSION, &minor));
+  CUBLAS_CHECK(cublasGetProperty(PATCH_LEVEL, &patch));
+  return str(prop.name, " (sm_", prop.major, prop.minor, "), CUDA runtime ", runtime / 1000, ".", runtime % 1000 / 10,
+             ", driver ", driver / 1000, ".", driver % 1000 / 10, ", cuBLAS ", major, ".", minor, ".", patch);
+}
+
 std::string cuda_unavailable_reason() {
   int n = 0;
   const cudaError_t e = cudaGetDeviceCount(&n);

@@ -26,6 +26,7 @@
 #include "core/fault.h"
 #include "core/log.h"
 #include "train/checkpoint_state.h"
+#include "train/fingerprint.h"
 #include "train/hf_import.h"
 #include "train/trainer.h"
 
@@ -74,7 +75,8 @@ nlohmann::json Trainer::state_json(int64_t step) const {
           {"config", cfg_.to_toml()},
           {"model", model_json(cfg_.model)},
           {"data", data},
-          {"world_size", W_}};
+          {"world_size", W_},
+          {"fingerprint", fingerprint_}};
 }
 
 // Saves step `step`: asynchronously (snapshot now, write in the background, commit at a
@@ -324,6 +326,10 @@ void Trainer::check_resume_compatible(const nlohmann::json& st, const std::strin
   must_match("seed", loader.at("seed").get<int64_t>(), cfg_.train.seed);
   must_match("micro_batch", loader.at("micro_batch").get<int64_t>(), cfg_.train.micro_batch);
   must_match("grad_accum", loader.at("grad_accum").get<int64_t>(), cfg_.train.grad_accum);
+  if (rank_ == 0) {
+    const std::string changed = fingerprint_warning(st, fingerprint_, dir);
+    if (!changed.empty()) log_warn(changed);
+  }
 
   // Anything else that changed the training itself is allowed, but said out loud.
   const Config saved_cfg = Config::parse(st.at("config").get<std::string>(), dir + " (saved config)");

@@ -24,6 +24,7 @@
 #include "core/sharding.h"
 #include "kernels/ops.h"
 #include "kernels/profile.h"
+#include "train/fingerprint.h"
 #include "train/freeze.h"
 #include "train/memory_check.h"
 #include "train/run_dir_shared.h"
@@ -130,6 +131,8 @@ void Trainer::setup() {
   if (cfg_.run.profile) ops_ = &profiled_ops(*ops_);  // run.profile: every kernel call timed
   ops_->set_tf32(cfg_.run.tf32);
   setup_comms();
+  fingerprint_ = determinism_fingerprint(cfg_.run.device);
+  warn_if_ranks_differ();
   model_ = std::make_unique<gpt::GPT>(model_cfg_, cfg_.train.micro_batch, cfg_.model.seq_len, *ops_);
   const gpt::ParamLayout& layout = model_->layout();
   params_ = DeviceBuffer<float>(*ops_, size_t(layout.total));
@@ -222,6 +225,23 @@ void Trainer::setup_comms() {
   votes_comm_ = make_votes_comm(comm_, *nccl_comm_);
   data_comm_ = nccl_comm_.get();
   control_comm_ = votes_comm_.get();
+}
+
+// Ranks on machines with different fingerprints (another CPU, library or build) compute
+// different bits for the same work: the run stays correct and its replicas identical, but
+// its bits then depend on which rank computes what (not world-size invariant). Said once.
+void Trainer::warn_if_ranks_differ() const {
+  const std::vector<std::string> all = allgather_strings(comm_, fingerprint_.dump());
+  if (rank_ != 0) return;
+  for (int r = 1; r < W_; ++r) {
+    if (all[size_t(r)] == all[0]) continue;
+    std::string what;
+    for (const std::string& d : fingerprint_differences(fingerprint_, nlohmann::json::parse(all[size_t(r)])))
+      what += (what.empty() ? "" : "; ") + d;
+    log_warn("rank ", r, " runs another build or machine than rank 0 (", what,
+             "): training is correct, but its bits depend on which rank computes what");
+    return;
+  }
 }
 
 void Trainer::fresh_start() {

@@ -92,6 +92,7 @@ class Trainer {
   void check_resume_compatible(const nlohmann::json& state, const std::string& dir) const;
   void write_final_outputs();
   void dump_final(const std::string& path);
+  void warn_if_ranks_differ() const;
   void setup_comms();
   std::vector<float> download_params() const;  // the full parameters in host memory
   std::vector<ckpt::OwnedSlice> live_slices();  // this rank's params/adam_m/adam_v, on ops_'s device
@@ -108,6 +109,7 @@ class Trainer {
   gpt::GPTConfig model_cfg_;
   std::unique_ptr<gpt::GPT> model_;
   const KernelOps* ops_ = nullptr;  // run.device's kernels and memory
+  nlohmann::json fingerprint_;      // this build and machine (train/fingerprint.h); rank 0's is saved
   // Device buffers (data_comm_) and control messages: votes, stop agreement (control_comm_).
   // On the CPU both are comm_; on cuda data_comm_ is NCCL and control_comm_ is comm_ with its
   // integer votes (max_int/min_int) over NCCL (comm/votes_comm.h).

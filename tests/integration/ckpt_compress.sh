@@ -17,7 +17,10 @@ for s in 8 16 24; do
   cairn ckpt verify zstd/checkpoints/$d >/dev/null || fail "compressed $d does not verify"
 done
 cairn ckpt diff zstd plain >/dev/null || fail "ckpt diff finds a difference"
-cairn ckpt inspect zstd | grep -q "^compression   shuffle4-zstd" || fail "ckpt inspect does not show the compression"
+# Captured first: `cairn ... | grep -q` fails under pipefail when grep exits before cairn
+# has written the rest (SIGPIPE).
+inspect=$(cairn ckpt inspect zstd)
+grep -q "^compression   shuffle4-zstd" <<<"$inspect" || fail "ckpt inspect does not show the compression"
 cairn ckpt export zstd zstd.safetensors && cairn ckpt export plain plain.safetensors
 same_file zstd.safetensors plain.safetensors
 want=$(cairn ckpt hash plain | cut -d' ' -f1)

@@ -31,7 +31,8 @@ full=$(cat plain/checkpoints/step_00000015/*.safetensors | wc -c)
 [ "$first" -eq "$full" ] || fail "the first incremental save ($first bytes) differs in size from a full one ($full)"
 [ $((later * 2)) -lt "$first" ] || fail "step 15 wrote $later bytes, not much less than the first save's $first"
 grep -q "checkpoint step 15 (async): .* [1-9][0-9]* of [0-9]* pieces unchanged, not rewritten" inc.log || fail "no unchanged-piece count logged"
-cairn ckpt inspect inc/checkpoints/step_00000015 | grep -q "^references    [0-9]* unchanged pieces stored in step_00000005" ||
+inspect=$(cairn ckpt inspect inc/checkpoints/step_00000015)  # not `| grep -q`: SIGPIPE under pipefail
+grep -q "^references    [0-9]* unchanged pieces stored in step_00000005" <<<"$inspect" ||
   fail "ckpt inspect does not show the references"
 for d in 5 15 20; do cairn ckpt verify inc/checkpoints/$(printf 'step_%08d' $d) >/dev/null || fail "step $d does not verify"; done
 cairn ckpt export inc inc.safetensors >/dev/null && cairn ckpt export plain plain.safetensors >/dev/null

@@ -212,6 +212,11 @@ std::string nccl_versions() {
   if (ncclGetVersion(&v) == ncclSuccess) out += str("nccl.runtime=", dotted(v), "\n");
   return out;
 }
+std::string nccl_version() {
+  int v = 0;
+  NCCL_CHECK(ncclGetVersion(&v));  // major*10000 + minor*100 + patch since 2.9
+  return str("NCCL ", v / 10000, ".", v / 100 % 100, ".", v % 100);
+}
 std::unique_ptr<Comm> make_nccl_comm(Comm& bootstrap, double timeout_s) {
   return std::make_unique<NcclComm>(bootstrap, timeout_s);
 }

@@ -16,6 +16,8 @@ bool nccl_is_available();
 // `key=value` lines for `cairn info`: the NCCL version cairn was built with and the one it
 // loads ("nccl.build=none" without NCCL).
 std::string nccl_versions();
+// "NCCL 2.21.5" (the library loaded), "" without NCCL: for the determinism fingerprint.
+std::string nccl_version();
 // timeout_s: how long a collective may take before the communicator is aborted and the call
 // throws (comm/collective_wait.h); 0 = no limit.
 std::unique_ptr<Comm> make_nccl_comm(Comm& bootstrap, double timeout_s);
