@@ -334,7 +334,7 @@ void Trainer::check_resume_compatible(const nlohmann::json& st, const std::strin
   // Anything else that changed the training itself is allowed, but said out loud.
   const Config saved_cfg = Config::parse(st.at("config").get<std::string>(), dir + " (saved config)");
   for (const std::string& d : config_differences(saved_cfg, cfg_)) {
-    if (d.rfind("train.", 0) == 0 || d.rfind("model.", 0) == 0)
+    if (changes_bits(d, cfg_))
       log_warn("config differs from the checkpoint's: ", d, " (the run will not match an uninterrupted one)");
   }
 }

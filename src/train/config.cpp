@@ -359,6 +359,12 @@ std::vector<std::string> config_differences(const Config& before, const Config& 
   return out;
 }
 
+bool changes_bits(const std::string& d, const Config& now) {
+  for (const char* prefix : {"train.", "model.", "run.device:"})
+    if (d.rfind(prefix, 0) == 0) return true;
+  return d.rfind("run.tf32:", 0) == 0 && now.run.device == "cuda";
+}
+
 std::string config_reference() {
   std::ostringstream os;
   const Config defaults;

@@ -95,6 +95,12 @@ struct Config {
 // "section.key: old -> new" for every key whose value differs, in declaration order.
 std::vector<std::string> config_differences(const Config& before, const Config& after);
 
+// True for a "section.key: ..." difference (config_differences) whose key changes the bits
+// the run `now` computes: every model.* and train.* key, run.device (other kernels) and, on
+// cuda, run.tf32 (TF32 products). A resume that changes one is said out loud; run.threads,
+// logging, data paths (checked by identity) and checkpoint.* do not change bits.
+bool changes_bits(const std::string& difference, const Config& now);
+
 // One documented line per key, for `cairn train --help-config` and the README.
 std::string config_reference();
 
