@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -244,11 +245,29 @@ void Trainer::warn_if_ranks_differ() const {
   }
 }
 
+// Initial weights are computed once per element: each rank keeps only its owned slice of
+// init_params() and the slices are all-gathered (as resume does), so the replicas are
+// identical by construction even where ranks' libm would round a log/cos differently.
 void Trainer::fresh_start() {
   std::vector<float> init(params_.size());
   gpt::init_params(model_cfg_, model_->layout(), init.data(), uint64_t(cfg_.train.seed));
+  skew_init_for_test(init);
   params_.upload(init.data(), init.size());
+  allgather_owned(*data_comm_, params_.data(), int64_t(params_.size()));
   step_ = 0;
+}
+
+// Tests only: CAIRN_TEST_INIT_SKEW_RANK=r makes rank r's initial values outside its owned
+// slice one ulp larger, as a node with another libm would compute them
+// (tests/integration/init_distribute.sh). Only values other ranks own change: with the
+// all-gather above they must not matter.
+void Trainer::skew_init_for_test(std::vector<float>& init) const {
+  const char* skew = std::getenv("CAIRN_TEST_INIT_SKEW_RANK");
+  if (skew == nullptr || std::atoi(skew) != rank_) return;
+  const Range owned = optimizer_->owned();
+  for (int64_t i = 0; i < int64_t(init.size()); ++i)
+    if ((i < owned.begin || i >= owned.end) && init[size_t(i)] != 0.0f)
+      init[size_t(i)] = std::nextafter(init[size_t(i)], 1e30f);
 }
 
 Trainer::StepResult Trainer::train_step(int64_t step) {

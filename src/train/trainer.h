@@ -92,6 +92,7 @@ class Trainer {
   void check_resume_compatible(const nlohmann::json& state, const std::string& dir) const;
   void write_final_outputs();
   void dump_final(const std::string& path);
+  void skew_init_for_test(std::vector<float>& init) const;
   void warn_if_ranks_differ() const;
   void setup_comms();
   std::vector<float> download_params() const;  // the full parameters in host memory
