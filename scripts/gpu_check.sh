@@ -16,8 +16,8 @@
 # --multi (2+ GPUs, MPI): W = 1, 2, 4 equal hashes, resume on another W, SIGKILL of one rank
 # and a stuck rank (run.comm_timeout_s) each bring the job down within 60 s.
 #
-# Usage: scripts/gpu_check.sh [--prebuilt DIR] [--out DIR] [--multi]
-#   --prebuilt DIR   DIR/bin/{cairn,test_cuda} + DIR/lib made by scripts/gpu_bundle.sh
+# Usage: scripts/gpu_check.sh [--prebuilt DIR.tar.xz|DIR] [--out DIR] [--multi]
+#   --prebuilt B     B = DIR.tar.xz (or DIR) made by scripts/gpu_bundle.sh: bin/{cairn,test_cuda}, lib/
 #   --out DIR        logs and the table (default: gpu-check-out/)
 # GPU_CHECK_DEVICE=cpu runs rows 3's logic on the CPU (no preflight, no GPU rows): a test of
 # this script on a machine without a GPU, not a GPU check.
@@ -31,11 +31,11 @@ MULTI=0
 DEVICE=${GPU_CHECK_DEVICE:-cuda}
 while [ $# -gt 0 ]; do
   case $1 in
-    --prebuilt) [ -d "${2:-}" ] || { echo "gpu_check: FAILED: --prebuilt ${2:-}: no such directory" >&2; exit 1; }
-                PREBUILT=$(cd "$2" && pwd); shift 2 ;;
+    --prebuilt) [ -e "${2:-}" ] || { echo "gpu_check: FAILED: --prebuilt ${2:-}: no such file or directory" >&2; exit 1; }
+                PREBUILT=$(realpath "$2"); shift 2 ;;
     --out) mkdir -p "$2" && OUT_DIR=$(cd "$2" && pwd); shift 2 ;;
     --multi) MULTI=1; shift ;;
-    *) echo "usage: scripts/gpu_check.sh [--prebuilt DIR] [--out DIR] [--multi]" >&2; exit 2 ;;
+    *) echo "usage: scripts/gpu_check.sh [--prebuilt DIR.tar.xz|DIR] [--out DIR] [--multi]" >&2; exit 2 ;;
   esac
 done
 
@@ -88,6 +88,13 @@ PY
 CAIRN_LD="${wheel_libs:+$wheel_libs:}/usr/local/cuda/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 
 # ---- 1. binaries ---------------------------------------------------------------------------
+if [ -n "$PREBUILT" ] && [ -f "$PREBUILT" ]; then  # DIR.tar.xz from gpu_bundle.sh
+  mkdir -p "$OUT_DIR/bundle"
+  tar -xJf "$PREBUILT" -C "$OUT_DIR/bundle" 2>>"$LOG" \
+    || python3 -c 'import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])' "$PREBUILT" "$OUT_DIR/bundle" 2>>"$LOG" \
+    || die "cannot unpack $PREBUILT (see $LOG)"
+  PREBUILT=$(ls -d "$OUT_DIR"/bundle/*/ | head -1); PREBUILT=${PREBUILT%/}
+fi
 if [ -n "$PREBUILT" ]; then
   BIN=$PREBUILT/bin
   [ -x "$BIN/cairn" ] && [ -x "$BIN/test_cuda" ] || die "--prebuilt $PREBUILT lacks bin/cairn or bin/test_cuda (make it with scripts/gpu_bundle.sh)"

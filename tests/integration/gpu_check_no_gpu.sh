@@ -9,7 +9,7 @@ if command -v nvidia-smi >/dev/null && nvidia-smi -L 2>/dev/null | grep -q '^GPU
 fi
 # A PATH without nvidia-smi even if a driver-less machine has one lying around.
 mkdir bin
-for tool in bash env cat grep sed awk date mkdir tee dirname head tr cut wc sort ls python3 timeout; do
+for tool in bash env cat grep sed awk date mkdir tee dirname head tr cut wc sort ls python3 timeout realpath; do
   ln -s "$(command -v "$tool")" bin/"$tool"
 done
 for args in "" "--multi" "--prebuilt $WORK/bin"; do
