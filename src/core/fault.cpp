@@ -41,10 +41,15 @@ void fault_point(const char* name, int64_t step) {
 
 void fault_delay(const char* name, int64_t step) {
   const char* spec = std::getenv("CAIRN_DELAY_AT");
-  std::string ms;
-  if (!spec || !spec_matches(spec, name, step, &ms)) return;
-  log_warn("CAIRN_DELAY_AT: pausing ", ms, " ms at ", name, "@", step);
-  std::this_thread::sleep_for(std::chrono::milliseconds(std::atol(ms.c_str())));
+  std::string value;
+  if (!spec || !spec_matches(spec, name, step, &value)) return;
+  if (value.find('/') == std::string::npos) {
+    log_warn("CAIRN_DELAY_AT: pausing ", value, " ms at ", name, "@", step);
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::atol(value.c_str())));
+    return;
+  }
+  log_warn("CAIRN_DELAY_AT: pausing at ", name, "@", step, " until ", value, " exists");
+  while (::access(value.c_str(), F_OK) != 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
 }
 
 }  // namespace cairn

@@ -7,9 +7,12 @@
 // (mid-save, between manifest and rename, right after commit). The check is one getenv per
 // call at a step boundary or inside a save: never in a hot loop.
 //
-// fault_delay("ckpt.async.write", step) sleeps when CAIRN_DELAY_AT="ckpt.async.write@15=2000"
-// (milliseconds; optionally ":rank=1" after the number): it holds a window open (e.g. an
-// asynchronous write in flight) long enough for a test to kill or signal the job inside it.
+// fault_delay("ckpt.async.write", step) holds a window open (e.g. an asynchronous write in
+// flight) for a test to kill or signal the job inside it.
+// CAIRN_DELAY_AT="ckpt.async.write@15=/tmp/x/release" waits there until that file exists (a
+// value with a '/' is a path, which may not contain ':'): the test decides when the window
+// closes, whatever the machine's speed. "ckpt.async.write@15=2000" sleeps 2000 ms instead.
+// Either takes ":rank=1" after the value.
 // Both may be called from any thread.
 #pragma once
 

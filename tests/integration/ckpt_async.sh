@@ -2,10 +2,12 @@
 # Asynchronous saves (checkpoint.async = true, the default) with real mpirun:
 #  1. async and sync runs write byte-identical shards and the same `ckpt hash` at every step;
 #  2. SIGKILL while the background write of step 10 is in flight (CAIRN_DELAY_AT holds the
-#     writer, CAIRN_KILL_AT kills at step 12): step 5 stays committed and valid, step 10 is
-#     not a checkpoint, and resume (on another world size) is bitwise exact;
-#  3. SIGTERM while a write is in flight: the ranks flush it (step 10 commits), then save
-#     the preemption step synchronously and exit 75; resume is bitwise exact.
+#     writer until a file appears, here never; CAIRN_KILL_AT kills at step 12): step 5 stays
+#     committed and valid, step 10 is not a checkpoint, and resume (on another world size) is
+#     bitwise exact;
+#  3. SIGTERM while a write is in flight (held until the test has sent the signal): the ranks
+#     flush it (step 10 commits), then save the preemption step synchronously and exit 75;
+#     resume is bitwise exact.
 source "$(dirname "$0")/lib.bash"
 SETS=("${TINY_SETS[@]}" --set train.steps=40 --set checkpoint.every_steps=5 --set checkpoint.keep_last=10
       --set run.threads=1)
@@ -20,10 +22,9 @@ grep -q '"event":"checkpoint".*"mode":"async".*"overhead"' async/metrics.jsonl |
 for s in 5 10 15 20 25 30 35 40; do
   d=$(printf 'step_%08d' $s)
   for r in 0 1; do same_file async/checkpoints/$d/rank_0000$r-of-00002.safetensors sync/checkpoints/$d/rank_0000$r-of-00002.safetensors; done
-  [ "$(cairn ckpt hash async/checkpoints/$d | cut -d' ' -f1)" = "$(cairn ckpt hash sync/checkpoints/$d | cut -d' ' -f1)" ] ||
-    fail "ckpt hash of $d differs between async and sync"
+  same_value "ckpt hash of $d, async vs sync" "$(ckpt_hash async/checkpoints/$d)" "$(ckpt_hash sync/checkpoints/$d)"
 done
-want=$(cairn ckpt hash sync | cut -d' ' -f1)
+want=$(ckpt_hash sync)
 pass "async and sync shards byte-identical at 8 steps, same ckpt hash"
 
 # 1b. Young/Daly: logged once per run, after the first save, with the cost it used and the
@@ -65,35 +66,36 @@ pass "Young/Daly interval logged once after the first save (async: its stall; sy
 
 # 2. SIGKILL with the write of step 10 in flight.
 status=0
-CAIRN_DELAY_AT=ckpt.async.write@10=4000 CAIRN_KILL_AT=train.step@12 \
+CAIRN_DELAY_AT=ckpt.async.write@10=$WORK/never-released CAIRN_KILL_AT=train.step@12 \
   mpi 2 train "$TINY" "${SETS[@]}" --set run.dir=killed > killed.log 2> killed.err || status=$?
 [ $status -ne 0 ] || fail "the run was not killed"
 grep -q "CAIRN_DELAY_AT: pausing" killed.err || fail "the writer was not held at step 10"
 grep -q "CAIRN_KILL_AT: killing this process at train.step@12" killed.err || fail "kill point not reached"
-[ "$(cat killed/checkpoints/latest)" = step_00000005 ] || fail "latest is $(cat killed/checkpoints/latest), expected step_00000005"
+same_value "killed: latest" "$(cat killed/checkpoints/latest)" step_00000005
 [ ! -d killed/checkpoints/step_00000010 ] || fail "step 10 was committed although its write was in flight"
 cairn ckpt verify killed/checkpoints/step_00000005 >/dev/null || fail "step 5 does not verify after the kill"
 mpi 1 train "$TINY" "${SETS[@]}" --set run.dir=killed > killed.resume.log
 grep -q "resumed from .*step_00000005 at step 5" killed.resume.log || fail "did not resume from step 5"
-[ "$(cairn ckpt hash killed | cut -d' ' -f1)" = "$want" ] || fail "resumed run differs from the uninterrupted one"
+same_value "killed: resumed run vs uninterrupted" "$(ckpt_hash killed)" "$want"
 pass "SIGKILL mid async write: step 5 intact, resumed on 1 rank bitwise exact"
 
 # 3. SIGTERM with the write of step 10 in flight: flush, save, exit 75.
 status=0
-CAIRN_DELAY_AT=ckpt.async.write@10=3000 mpi 2 train "$TINY" "${SETS[@]}" --set run.dir=term > term.log 2>&1 &
+CAIRN_DELAY_AT=ckpt.async.write@10=$WORK/term-release mpi 2 train "$TINY" "${SETS[@]}" --set run.dir=term > term.log 2>&1 &
 launcher=$!
 wait_for_step $launcher term 12
 kill -TERM $(job_ranks $launcher)
+touch term-release  # the write of step 10 was held until now: surely in flight at the signal
 wait $launcher || status=$?
 [ $status -eq 75 ] || fail "expected exit 75, got $status: $(tail -3 term.log)"
 at=$(sed -n 's/.*saving step \([0-9]*\) and exiting.*/\1/p' term.log | head -1)
 [ -n "$at" ] && [ "$at" -ge 12 ] || fail "no preemption message after step 12: $(tail -5 term.log)"
 grep -q "checkpoint step 10 (async)" term.log || fail "the in-flight save of step 10 was not flushed"
-[ "$(cat term/checkpoints/latest)" = "$(printf 'step_%08d' $at)" ] || fail "latest is not step $at"
+same_value "term: latest" "$(cat term/checkpoints/latest)" "$(printf 'step_%08d' $at)"
 for d in step_00000010 $(printf 'step_%08d' $at); do
   cairn ckpt verify term/checkpoints/$d >/dev/null || fail "$d does not verify"
 done
 mpi 2 train "$TINY" "${SETS[@]}" --set run.dir=term > term.resume.log
 grep -q "resumed from .*$(printf 'step_%08d' $at) at step $at" term.resume.log || fail "did not resume from step $at"
-[ "$(cairn ckpt hash term | cut -d' ' -f1)" = "$want" ] || fail "resumed run differs from the uninterrupted one"
+same_value "term: resumed run vs uninterrupted" "$(ckpt_hash term)" "$want"
 pass "SIGTERM mid async write: step 10 flushed, step $at saved, exit 75, resumed bitwise exact"

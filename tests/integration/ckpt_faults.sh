@@ -16,7 +16,7 @@ SETS=("${TINY_SETS[@]}" --set train.steps=40 --set checkpoint.every_steps=10 --s
       --set checkpoint.keep_last=100)
 train() { cairn train "$TINY" "${SETS[@]}" "$@"; }
 ck() { printf '%s/checkpoints/step_%08d' "$1" "$2"; }
-hash_of() { cairn ckpt hash "$1" | cut -d' ' -f1; }
+hash_of() { ckpt_hash "$1"; }
 verify_all() {  # dir step...: each committed checkpoint still verifies
   local dir=$1 s; shift
   for s in "$@"; do cairn ckpt verify "$(ck "$dir" "$s")" >/dev/null || fail "$dir: checkpoint $s no longer verifies"; done
@@ -52,7 +52,7 @@ train --set run.dir=gone.moved --set train.steps=200 > gone.resume.log
 grep -q "resumed from gone.moved/checkpoints/step_$(printf %08d $last) at step $last" gone.resume.log \
   || fail "did not resume from the moved dir: $(cat gone.resume.log)"
 train --set run.dir=gone.ref --set train.steps=200 >/dev/null
-[ "$(hash_of gone.moved)" = "$(hash_of gone.ref)" ] || fail "vanished run dir: resumed run differs from an uninterrupted one"
+same_value "vanished run dir: resumed run vs uninterrupted" "$(hash_of gone.moved)" "$(hash_of gone.ref)"
 pass "vanished run dir: saves fail naming it, not recreated, exit 1; its checkpoints verify and resume exactly"
 
 # ---- stale step_N.tmp (complete manifest inside), step_N.old and latest.tmp ----------------
@@ -69,7 +69,7 @@ grep -q "^removing stale/checkpoints/step_00000005.old " stale.log || fail "stal
 grep -q "resumed from stale/checkpoints/step_00000010 at step 10" stale.log || fail "stale: did not resume from step 10"
 [ ! -s stale.err ] || fail "stale: unexpected warnings: $(cat stale.err)"
 [ ! -e stale/checkpoints/latest.tmp ] || fail "stale: latest.tmp left"
-[ "$(hash_of stale)" = "$want" ] || fail "stale: resumed run differs from the uninterrupted one"
+same_value "stale: resumed run vs uninterrupted" "$(hash_of stale)" "$want"
 verify_all stale 10 20 30
 pass "stale step_N.tmp (with manifest), .old and latest.tmp: removed with a message, exact resume"
 
@@ -90,7 +90,7 @@ bitflip_case() {  # name file-in-step-40 offset bit expected-text
   grep -q "skipping checkpoint $(ck $name 40): .*$text.*falling back to the previous one" $name.err \
     || fail "$name: no warning naming the damage: $(cat $name.err)"
   grep -q "resumed from $(ck $name 30) at step 30" $name.log || fail "$name: did not fall back to step 30"
-  [ "$(hash_of $name)" = "$want" ] || fail "$name: resumed run differs from the uninterrupted one"
+  same_value "$name: resumed run vs uninterrupted" "$(hash_of $name)" "$want"
   verify_all $name 10 20 30
   pass "$name: detected ($text), refused as --resume PATH, fell back to 30 and ended exact"
 }

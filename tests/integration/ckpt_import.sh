@@ -19,13 +19,13 @@ pass "export -> import keeps the weights: bitwise equal logits"
 
 mpi 2 train ft/config.toml > ft.log
 grep -q "starting from imported weights" ft.log || fail "fine-tuning did not start from the import: $(head -5 ft.log)"
-want=$(cairn ckpt hash ft | cut -d' ' -f1)
+want=$(ckpt_hash ft)
 # Killed after step 2 (before the first save at 3): resumes from the import, same bits.
 cairn ckpt import hf.safetensors --config "$TINY" "${SETS[@]}" --out ft2 >/dev/null
 CAIRN_KILL_AT=train.step@2 cairn train ft2/config.toml >/dev/null 2>&1 && fail "kill point not reached"
 cairn train ft2/config.toml > ft2.log
 grep -q "resumed from ft2/checkpoints/step_00000000" ft2.log || fail "did not resume from the import: $(head -5 ft2.log)"
-[ "$(cairn ckpt hash ft2 | cut -d' ' -f1)" = "$want" ] || fail "fine-tuning killed and resumed differs from uninterrupted"
+same_value "fine-tuning killed and resumed differs from uninterrupted" "$(ckpt_hash ft2)" "$want"
 pass "fine-tuning from an import (2 ranks; killed and resumed on 1) is bitwise reproducible"
 
 expect_fail 1 "already holds checkpoints" cairn ckpt import hf.safetensors --config "$TINY" --out ft

@@ -5,7 +5,7 @@ source "$(dirname "$0")/lib.bash"
 SETS=("${TINY_SETS[@]}" --set train.steps=2000 --set checkpoint.every_steps=1000 --set run.threads=1)
 
 mpi 2 train "$TINY" "${SETS[@]}" --set run.dir=ref >/dev/null
-want=$(cairn ckpt hash ref | cut -d' ' -f1)
+want=$(ckpt_hash ref)
 
 preempt() {  # name, how: ranks|mpirun
   local name=$1 how=$2 status=0
@@ -21,7 +21,7 @@ preempt() {  # name, how: ranks|mpirun
   cairn ckpt verify $name/checkpoints/$(cat $name/checkpoints/latest) >/dev/null || fail "$name: checkpoint does not verify"
   mpi 2 train "$TINY" "${SETS[@]}" --set run.dir=$name > $name.resume.log
   grep -q "resumed from .*step_$(printf '%08d' $at) at step $at" $name.resume.log || fail "$name: did not resume from step $at"
-  [ "$(cairn ckpt hash $name | cut -d' ' -f1)" = "$want" ] || fail "$name: resumed run differs from the uninterrupted one"
+  same_value "$name: resumed run differs from the uninterrupted one" "$(ckpt_hash $name)" "$want"
   pass "$name: preempted at step $at, exit 75, resumed bitwise exact"
 }
 preempt sigterm ranks

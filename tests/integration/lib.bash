@@ -4,7 +4,11 @@
 #   cairn ARGS...            the built executable
 #   mpi N ARGS...            mpirun -np N --oversubscribe cairn ARGS... (skips, exit 77, without MPI)
 #   expect_fail STATUS "substring" CMD...   CMD must exit STATUS and print substring on stderr
-#   same_file A B            bitwise equal files
+#   same_file A B            bitwise equal files, neither empty
+#   stop_processes PID...    SIGSTOP, and wait until every thread of them has stopped
+#   same_value WHAT A B      equal strings, neither empty (two failed extractions are no match)
+#   ckpt_hash PATH           the `ckpt hash` of a run dir or checkpoint (fails if it cannot)
+#   resumed_step RUN_DIR     the step of the last resume recorded in RUN_DIR/metrics.jsonl
 set -euo pipefail
 
 CAIRN_BIN=${CAIRN_BIN:?set by ctest}
@@ -37,6 +41,20 @@ mpi() {
 # under it and the ranks under mpirun.
 job_mpirun() { pgrep -P "$1" -x mpirun || true; }
 job_ranks() { local m; m=$(job_mpirun "$1"); [ -n "$m" ] && pgrep -P "$m" || true; }
+# SIGSTOP to PIDs, returning once every thread of each is stopped (state T in
+# /proc/PID/task/*/stat): then none of them is inside a system call (an async save's write),
+# whatever the machine's speed.
+stop_processes() {
+  kill -STOP "$@"
+  local p t s
+  for p in "$@"; do
+    for t in /proc/"$p"/task/*; do
+      while s=$(cat "$t/stat" 2>/dev/null) && s=${s##*) } && [ "${s%% *}" != T ] && [ "${s%% *}" != t ]; do
+        sleep 0.01
+      done
+    done
+  done
+}
 wait_for_step() {  # launcher run_dir step: until metrics.jsonl has that train step (or the job ended)
   until grep -q "\"split\":\"train\",\"step\":$3," "$2/metrics.jsonl" 2>/dev/null || ! kill -0 "$1" 2>/dev/null; do
     sleep 0.02
@@ -59,7 +77,30 @@ expect_fail() {
   [ "$lines" -le "${MAX_ERROR_LINES:-1}" ] || fail "expected a one-line error, got $lines lines: $out"
 }
 
-same_file() { cmp -s "$1" "$2" || fail "$1 and $2 differ"; }
+same_file() {
+  [ -s "$1" ] || fail "$1 is missing or empty"
+  [ -s "$2" ] || fail "$2 is missing or empty"
+  cmp -s "$1" "$2" || fail "$1 and $2 differ"
+}
+
+same_value() {
+  [ -n "$2" ] || fail "$1: the first value is empty"
+  [ -n "$3" ] || fail "$1: the second value is empty"
+  [ "$2" = "$3" ] || fail "$1: '$2' != '$3'"
+}
+
+ckpt_hash() {
+  local out; out=$("$CAIRN_BIN" ckpt hash "$1") || fail "ckpt hash $1 failed"
+  out=${out%% *}
+  [ -n "$out" ] || fail "ckpt hash $1 printed nothing"
+  echo "$out"
+}
+
+# From the "resume" event trainer writes to metrics.jsonl (src/train/checkpointing.cpp); empty
+# when the run started fresh.
+resumed_step() {
+  grep '"event":"resume"' "$1/metrics.jsonl" 2>/dev/null | tail -1 | sed 's/.*"step":\([0-9]*\).*/\1/'
+}
 
 # Train losses of a run, one per line, exactly as logged in metrics.jsonl.
 losses() { grep '"split":"train"' "$1/metrics.jsonl" | sed 's/.*"loss":\([^,}]*\).*/\1/'; }

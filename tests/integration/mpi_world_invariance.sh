@@ -12,8 +12,8 @@ check() {  # name, extra --set options...
   done
   same_file $name-w1.bin $name-w2.bin
   same_file $name-w1.bin $name-w4.bin
-  [ "$(losses $name-w1)" = "$(losses $name-w2)" ] && [ "$(losses $name-w1)" = "$(losses $name-w4)" ] \
-    || fail "$name: logged losses differ across world sizes"
+  same_value "$name: logged losses, W=1 vs 2" "$(losses $name-w1)" "$(losses $name-w2)"
+  same_value "$name: logged losses, W=1 vs 4" "$(losses $name-w1)" "$(losses $name-w4)"
   pass "$name: W=1,2,4 identical"
 }
 

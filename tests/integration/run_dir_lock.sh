@@ -7,7 +7,7 @@ source "$(dirname "$0")/lib.bash"
 SETS=("${TINY_SETS[@]}" --set train.steps=60 --set checkpoint.every_steps=10 --set run.threads=1)
 
 cairn train "$TINY" "${SETS[@]}" --set run.dir=ref >/dev/null
-want=$(cairn ckpt hash ref | cut -d' ' -f1)
+want=$(ckpt_hash ref)
 
 # Job A on 2 ranks, frozen (SIGSTOP) mid-run so the second attempts surely overlap it.
 mpi 2 train "$TINY" "${SETS[@]}" --set run.dir=run > a.log 2>&1 &
@@ -15,8 +15,7 @@ launcher=$!
 wait_for_step $launcher run 15
 ranks=$(job_ranks $launcher)
 [ -n "$ranks" ] || fail "job A ended before it could be frozen: $(tail -3 a.log)"
-kill -STOP $ranks
-sleep 1  # let a write system call that was already in flight (async saves) finish
+stop_processes $ranks  # returns once no thread is inside a write (async saves)
 cp run/config.toml config.before; ls -lR run > tree.before
 OTHER=(--set run.log_every=7)  # a visibly different config: the refused jobs must not write theirs
 
@@ -35,7 +34,7 @@ same_file config.before run/config.toml
 ls -lR run > tree.after; same_file tree.before tree.after
 kill -CONT $ranks
 wait $launcher || fail "job A failed after the refused attempts: $(tail -3 a.log)"
-[ "$(cairn ckpt hash run | cut -d' ' -f1)" = "$want" ] || fail "job A's result differs from the uninterrupted run"
+same_value "job A's result differs from the uninterrupted run" "$(ckpt_hash run)" "$want"
 pass "job A finished untouched, bitwise equal to the uninterrupted run"
 
 # A stale lock: SIGKILL a job holding it; --resume auto goes ahead (on another world size).
@@ -48,5 +47,5 @@ kill -KILL $pid; wait $pid 2>/dev/null || true
 [ -f killed/.lock ] || fail "no lock file left behind to test with"
 mpi 2 train "$TINY" "${SETS[@]}" --set run.dir=killed > resume.log
 grep -q "resumed from killed/checkpoints/step_000000" resume.log || fail "did not resume: $(cat resume.log)"
-[ "$(cairn ckpt hash killed | cut -d' ' -f1)" = "$want" ] || fail "resumed run differs from the uninterrupted one"
+same_value "resumed run differs from the uninterrupted one" "$(ckpt_hash killed)" "$want"
 pass "the lock of a SIGKILLed job does not block resume"

@@ -9,7 +9,7 @@ SETS=("${TINY_SETS[@]}" --set run.threads=1 --set train.steps=300 --set checkpoi
 RESILIENT=$CAIRN_SOURCE_DIR/scripts/run_resilient.sh
 
 cairn train "$TINY" "${SETS[@]}" --set run.dir=ref >/dev/null  # 1 rank: the same bits as 2
-want=$(cairn ckpt hash ref | cut -d' ' -f1)
+want=$(ckpt_hash ref)
 
 "$RESILIENT" --backoff 0 --max-restarts 5 -- mpirun --oversubscribe --bind-to none -np 2 "$CAIRN_BIN" \
   train "$TINY" "${SETS[@]}" --set run.dir=sup > sup.log 2>&1 &
@@ -30,7 +30,7 @@ grep run_resilient: sup.log
 [ "$(grep -c 'preempted (exit 75' sup.log)" = 2 ] || fail "expected two preemptions (exit 75)"
 [ "$(grep -c 'crashed (exit 137: signal 9)' sup.log)" = 1 ] || fail "expected one crash (SIGKILL)"
 [ "$(grep -c 'resumed from sup/checkpoints/step_' sup.log)" = 3 ] || fail "expected three resumes"
-[ "$(cairn ckpt hash sup | cut -d' ' -f1)" = "$want" ] || fail "supervised run's final hash differs from the uninterrupted run's"
+same_value "supervised run's final hash differs from the uninterrupted run's" "$(ckpt_hash sup)" "$want"
 pass "two SIGTERM preemptions and a SIGKILL, restarted by run_resilient.sh: bitwise equal to the uninterrupted run"
 
 status=0

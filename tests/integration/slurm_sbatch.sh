@@ -9,7 +9,7 @@ command -v mpirun >/dev/null && [ "${CAIRN_WITH_MPI:-TRUE}" = TRUE ] || { echo "
 ARGS="--set data.train=$DATA/train_*.bin --set data.val=$DATA/val_*.bin --set run.threads=1 --set train.steps=400 --set checkpoint.every_steps=100"
 # shellcheck disable=SC2086
 cairn train "$TINY" $ARGS --set run.dir=ref >/dev/null
-want=$(cairn ckpt hash ref | cut -d' ' -f1)
+want=$(ckpt_hash ref)
 
 mkdir bin
 printf '#!/bin/sh\necho "$@" >> %s/scontrol.calls\n' "$WORK" > bin/scontrol
@@ -34,5 +34,5 @@ pass "SIGTERM to the batch shell: ranks saved step $step, exit 75, job requeued"
 
 (job) > job2.log 2>&1 || fail "the requeued job failed: $(tail -5 job2.log)"
 grep -q "resumed from $WORK/run/checkpoints/step_$(printf %08d "$step")" job2.log || fail "requeued job did not resume"
-[ "$(cairn ckpt hash run | cut -d' ' -f1)" = "$want" ] || fail "requeued run differs from the uninterrupted one"
+same_value "requeued run differs from the uninterrupted one" "$(ckpt_hash run)" "$want"
 pass "the requeued job resumed from step $step and ended bitwise equal to an uninterrupted run"

@@ -9,5 +9,6 @@ for t in 1 2 3; do
 done
 same_file final1.bin final2.bin
 same_file final1.bin final3.bin
-[ "$(losses run1)" = "$(losses run2)" ] || fail "losses differ between 1 and 2 threads"
+same_value "logged losses, 1 vs 2 threads" "$(losses run1)" "$(losses run2)"
+same_value "logged losses, 1 vs 3 threads" "$(losses run1)" "$(losses run3)"
 pass "1, 2 and 3 threads: identical final state"
