@@ -42,5 +42,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   FUZZ_ASSERT(again.to_toml() == resolved);
   FUZZ_ASSERT(cairn::config_differences(c, again).empty());
+  cairn::fuzz::input_accepted = true;
   return 0;
 }

@@ -36,6 +36,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     FUZZ_ASSERT(f.data_start() + pos == f.file_size());
     for (const auto& [key, value] : f.metadata()) FUZZ_ASSERT(key.size() + value.size() <= size);
+    cairn::fuzz::input_accepted = true;
   } catch (const cairn::Error&) {
     // refused: the expected outcome for almost every input
   }

@@ -24,6 +24,11 @@
 
 namespace cairn::fuzz {
 
+// Set by a harness when its reader accepted the input. replay_main.cpp clears it before each
+// input and requires it for every seed named ok-*, so a reader that refused everything (or a
+// harness that never reached its properties) fails the replay. libFuzzer ignores it.
+inline bool input_accepted = false;
+
 class MemFile {
  public:
   MemFile() : fd_(::memfd_create("cairn-fuzz", MFD_CLOEXEC)) {
