@@ -23,15 +23,15 @@ double seconds_between(std::chrono::steady_clock::time_point a, std::chrono::ste
 
 }  // namespace
 
-Progress::Progress(std::string what, int64_t total, Unit unit)
-    : what_(std::move(what)), total_(total), unit_(unit) {
+Progress::Progress(std::string what, int64_t total, Unit unit, Clock clock)
+    : what_(std::move(what)), total_(total), unit_(unit), clock_(std::move(clock)) {
   const char* env = std::getenv("CAIRN_PROGRESS");
   const std::string forced = env ? env : "";
   if (log_rank() != 0 || forced == "off") mode_ = kOff;
   else if (forced == "tty") mode_ = kTty;
   else if (forced == "log") mode_ = kLog;
   else mode_ = ::isatty(STDERR_FILENO) ? kTty : kLog;
-  start_ = last_ = std::chrono::steady_clock::now();
+  start_ = last_ = clock_();
 }
 
 Progress::~Progress() {
@@ -42,7 +42,7 @@ Progress::~Progress() {
 void Progress::add(int64_t n) {
   done_.fetch_add(n, std::memory_order_relaxed);
   if (mode_ == kOff) return;
-  const auto now = std::chrono::steady_clock::now();
+  const auto now = clock_();
   std::unique_lock<std::mutex> lock(mu_, std::try_to_lock);
   if (!lock.owns_lock() || finished_) return;
   const double since_start = seconds_between(start_, now), since_last = seconds_between(last_, now);
@@ -56,7 +56,7 @@ void Progress::done() {
   std::lock_guard<std::mutex> lock(mu_);
   if (finished_) return;
   finished_ = true;
-  if (mode_ == kTty || (mode_ == kLog && seconds_between(start_, std::chrono::steady_clock::now()) >= kLogMinimum))
+  if (mode_ == kTty || (mode_ == kLog && seconds_between(start_, clock_()) >= kLogMinimum))
     report(true);
 }
 
@@ -80,7 +80,7 @@ std::string Progress::duration(double seconds) {
 
 // Called with mu_ held.
 void Progress::report(bool final) {
-  const double elapsed = seconds_between(start_, std::chrono::steady_clock::now());
+  const double elapsed = seconds_between(start_, clock_());
   const int64_t done = final ? std::max<int64_t>(done_.load(), 0) : done_.load();
   const double rate = elapsed > 0 ? done / elapsed : 0;
   char line[512];

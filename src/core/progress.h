@@ -12,12 +12,14 @@
 // only for operations that run longer than 2 s (short ones print nothing, so scripts that
 // parse stdout/stderr of quick commands are unaffected). Everything goes to stderr (stdout
 // stays for results such as `ckpt hash`), and only on rank 0 (core/log.h).
-// CAIRN_PROGRESS=tty|log|off forces a mode (tests use it).
+// CAIRN_PROGRESS=tty|log|off forces a mode (tests use it, with a clock of their own so that
+// what is printed does not depend on the machine's speed).
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 
@@ -26,7 +28,8 @@ namespace cairn {
 class Progress {
  public:
   enum Unit { kBytes, kItems };
-  Progress(std::string what, int64_t total, Unit unit = kBytes);
+  using Clock = std::function<std::chrono::steady_clock::time_point()>;
+  Progress(std::string what, int64_t total, Unit unit = kBytes, Clock clock = std::chrono::steady_clock::now);
   ~Progress();
   Progress(const Progress&) = delete;
   Progress& operator=(const Progress&) = delete;
@@ -46,6 +49,7 @@ class Progress {
   int64_t total_;
   Unit unit_;
   Mode mode_;
+  Clock clock_;
   std::atomic<int64_t> done_{0};
   std::mutex mu_;
   std::chrono::steady_clock::time_point start_, last_;

@@ -79,6 +79,11 @@ void Loader::run(int64_t start_step) {
   }
 }
 
+size_t Loader::ready() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return queue_.size();
+}
+
 MicroBatch Loader::next() {
   std::unique_lock<std::mutex> lock(mu_);
   // Batches made before a failure are still delivered, in order; then the error.

@@ -46,6 +46,10 @@ class Loader {
   // producing it is rethrown here (and again on every later call).
   MicroBatch next();
 
+  // Finished micro-batches waiting in the queue (prefetch_depth when the producer is blocked
+  // on a full queue): for tests and diagnostics.
+  size_t ready() const;
+
  private:
   void run(int64_t start_step);
 
@@ -54,7 +58,7 @@ class Loader {
   const int micro_batch_, grad_accum_, k_begin_, k_end_;
   const size_t depth_;
 
-  std::mutex mu_;                     // guards queue_, error_, stop_
+  mutable std::mutex mu_;             // guards queue_, error_, stop_
   std::condition_variable not_empty_; // next() waits: queue_ non-empty or error_
   std::condition_variable not_full_;  // producer waits: queue_ below depth_ or stop_
   std::deque<MicroBatch> queue_;

@@ -82,18 +82,23 @@ TEST(AsyncSave, SnapshotIsolatesTheSaveFromLaterUpdates) {
 }
 
 TEST(AsyncSave, PollCommitsOnlyAfterTheWriterIsDoneAndNeverTwoInFlight) {
-  TempDir run;
+  TempDir run, gate;
   TestModel m;
-  ScopedEnv delay("CAIRN_DELAY_AT", "ckpt.async.write@6=300");
+  // Both writers wait before writing until the test creates `release`: no timing involved.
+  const std::string release = gate / "release";
+  ScopedEnv delay("CAIRN_DELAY_AT", ("ckpt.async.write@6=" + release).c_str());
   run_ranks(2, [&](Comm& comm) {
     AsyncSaver saver;
     const auto slices = m.slices(comm.rank(), 2);
     ASSERT_EQ(saver.start(comm, run.path, 6, m.layout, slices, TestModel::state(6), keep(2)), "");
-    EXPECT_FALSE(saver.poll(comm).has_value());  // both writers sleep 300 ms before writing
+    for (int i = 0; i < 3; ++i) EXPECT_FALSE(saver.poll(comm).has_value()) << "poll " << i;
     EXPECT_TRUE(saver.pending());
     EXPECT_TRUE(is_dir(run / "checkpoints/step_00000006.tmp"));
+    EXPECT_FALSE(is_dir(run / "checkpoints/step_00000006"));
     EXPECT_ERROR_WITH(saver.start(comm, run.path, 7, m.layout, slices, TestModel::state(7), keep(2)),
                       "a save of step 6 is still in flight");
+    comm.all_agree(true);  // both ranks have polled while held
+    if (comm.rank() == 0) write_text(release, "");
     std::optional<AsyncSaveResult> r;
     while (!(r = saver.poll(comm))) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     ASSERT_TRUE(r->commit.ok) << r->commit.error;

@@ -1,7 +1,9 @@
 // tests/cuda/test_cuda_matmul_attention.cpp — CUDA vs CPU for the cuBLAS products (Conv1D and
 // tied-head layouts, forward and the += backward), causal attention (with and without
 // dropout; att saved before dropout) and the fused softmax cross-entropy (padded vocabulary,
-// in place), plus repeatability: the same call twice gives the same bits.
+// in place), plus repeatability: the same call twice gives the same bits. Before every call,
+// write-only outputs are NaN and accumulated (+=) ones hold fresh random values, so a kernel
+// that writes nothing (or writes what was already there) fails against the CPU.
 #include <vector>
 
 #include "../kernels/kernel_test_util.h"
@@ -62,14 +64,19 @@ TEST_F(CudaMatmul, BackwardWithoutDinpAndRepeatable) {
   const int N = 97, IC = 31, OC = 43;
   const auto x = random_floats(int64_t(N) * IC, 13), w = random_floats(int64_t(IC) * OC, 14);
   const auto dout = random_floats(int64_t(N) * OC, 15);
+  const auto dw0 = random_floats(int64_t(IC) * OC, 16), db0 = random_floats(OC, 17);
+  auto dw = dw0, db = db0;
+  cpu::matmul_backward(nullptr, dw.data(), db.data(), dout.data(), x.data(), w.data(), N, IC, OC);
   auto d_x = to_device(x), d_w = to_device(w), d_dout = to_device(dout);
   std::vector<float> first;
   for (int run = 0; run < 2; ++run) {
-    DeviceBuffer<float> d_dw(gpu(), size_t(IC) * OC), d_db(gpu(), OC);
+    auto d_dw = to_device(dw0), d_db = to_device(db0);  // += targets: fresh non-zero values each run
     gpu().matmul_backward(nullptr, d_dw.data(), d_db.data(), d_dout.data(), d_x.data(), d_w.data(), N, IC, OC);
     auto got = to_host(d_dw);
-    const auto db = to_host(d_db);
-    got.insert(got.end(), db.begin(), db.end());
+    const auto got_db = to_host(d_db);
+    expect_matches_cpu(got, dw, kFp32Backward, kFp32RelL2Backward, "dweight");
+    expect_matches_cpu(got_db, db, kFp32Backward, kFp32RelL2Backward, "dbias");
+    got.insert(got.end(), got_db.begin(), got_db.end());
     if (run == 0) first = got;
     else EXPECT_TRUE(bitwise_equal(got, first));
   }
@@ -106,17 +113,25 @@ TEST_F(CudaAttention, ForwardBackwardMatchCpu) {
 
 TEST_F(CudaAttention, Repeatable) {
   const int B = 2, T = 45, C = 36, NH = 3;
+  const int64_t n_qkv = int64_t(B) * T * 3 * C, n_out = int64_t(B) * T * C, n_att = int64_t(B) * NH * T * T;
   const DropoutSite drop{0.1f, 5, 2, 0, 1};
-  const auto qkv = random_floats(int64_t(B) * T * 3 * C, 4), dout = random_floats(int64_t(B) * T * C, 5);
+  const auto qkv = random_floats(n_qkv, 4), dout = random_floats(n_out, 5), dqkv0 = random_floats(n_qkv, 6);
+  std::vector<float> out(n_out), att(n_att);
+  cpu::attention_forward(out.data(), att.data(), qkv.data(), B, T, C, NH, drop);
+  auto dqkv = dqkv0;
+  cpu::attention_backward(dqkv.data(), dout.data(), qkv.data(), att.data(), B, T, C, NH, drop);
   auto d_qkv = to_device(qkv), d_dout = to_device(dout);
   std::vector<float> first;
   for (int run = 0; run < 2; ++run) {
-    DeviceBuffer<float> d_out(gpu(), size_t(B) * T * C), d_att(gpu(), size_t(B) * NH * T * T),
-        d_dqkv(gpu(), size_t(B) * T * 3 * C);
+    auto d_out = poisoned(n_out), d_att = poisoned(n_att);
+    auto d_dqkv = to_device(dqkv0);  // += target: fresh non-zero values each run
     gpu().attention_forward(d_out.data(), d_att.data(), d_qkv.data(), B, T, C, NH, drop);
     gpu().attention_backward(d_dqkv.data(), d_dout.data(), d_qkv.data(), d_att.data(), B, T, C, NH, drop);
     auto got = to_host(d_out);
     const auto dq = to_host(d_dqkv);
+    expect_matches_cpu(got, out, kFp32Backward, kFp32RelL2Forward, "out");
+    expect_matches_cpu(to_host(d_att), att, kFp32Forward, kFp32RelL2Forward, "att");
+    expect_matches_cpu(dq, dqkv, kFp32Backward, kFp32RelL2Backward, "dqkv");
     got.insert(got.end(), dq.begin(), dq.end());
     if (run == 0) first = got;
     else EXPECT_TRUE(bitwise_equal(got, first));
@@ -138,7 +153,9 @@ TEST_F(CudaCrossEntropy, ForwardBackwardMatchCpuInPlace) {
   // loss only
   gpu().crossentropy_forward_backward(d_losses.data(), nullptr, d_logits.data(), d_targets.data(), N, V, Vp, 0.0f);
   expect_matches_cpu(to_host(d_losses), losses, kFp32Forward, kFp32RelL2Forward, "losses (no grad)");
-  // loss and gradient, in place over the logits
+  // loss and gradient, in place over the logits; d_losses poisoned again, or it would still
+  // hold the right losses from the call above
+  d_losses = poisoned(N);
   gpu().crossentropy_forward_backward(d_losses.data(), d_logits.data(), d_logits.data(), d_targets.data(), N, V, Vp,
                                       dloss);
   expect_matches_cpu(to_host(d_losses), losses, kFp32Forward, kFp32RelL2Forward, "losses");

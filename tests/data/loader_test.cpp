@@ -3,8 +3,13 @@
 #include "data/loader.h"
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <future>
 #include <limits>
 #include <memory>
+#include <thread>
 
 #include "data_test_util.h"
 
@@ -84,11 +89,42 @@ TEST_F(LoaderTest, PrefetchDepthDoesNotChangeTheStream) {
   for (int i = 0; i < 30; ++i) expect_same(shallow.next(), deep.next(), str("batch ", i));
 }
 
+// Waits until `loader` holds `n` ready micro-batches (its producer then blocks on the full
+// queue). No deadline here: ctest's TIMEOUT fails a hang.
+void wait_until_ready(const Loader& loader, size_t n) {
+  while (loader.ready() < n) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  EXPECT_EQ(loader.ready(), n);  // never more than prefetch_depth
+}
+
+// Destroying `loader` on another thread must return within `limit`; a destructor that waits
+// on the blocked producer would hang, so the test aborts with a message rather than waiting
+// for ctest's TIMEOUT.
+void expect_destroyed_within(std::unique_ptr<Loader> loader, std::chrono::seconds limit, const std::string& what) {
+  std::promise<void> destroyed;
+  std::future<void> f = destroyed.get_future();
+  std::thread t([&] {
+    loader.reset();
+    destroyed.set_value();
+  });
+  if (f.wait_for(limit) != std::future_status::ready) {
+    std::fprintf(stderr, "%s: ~Loader did not return within %lld s (blocked producer not stopped)\n", what.c_str(),
+                 (long long)limit.count());
+    std::abort();
+  }
+  t.join();
+}
+
 TEST_F(LoaderTest, DestroysCleanlyWhileProducerIsBlocked) {
   for (int depth : {1, 2, 5}) {
-    Loader idle(*data_, kSeed, kM, kG, 0, kG, 0, depth);  // never consumed: queue fills up
-    Loader used(*data_, kSeed, kM, kG, 0, kG, 0, depth);
-    used.next();
+    auto idle = std::make_unique<Loader>(*data_, kSeed, kM, kG, 0, kG, 0, depth);  // never consumed
+    auto used = std::make_unique<Loader>(*data_, kSeed, kM, kG, 0, kG, 0, depth);
+    const MicroBatch first = used->next();
+    EXPECT_EQ(first.step, 0);
+    EXPECT_EQ(first.k, 0);
+    wait_until_ready(*idle, size_t(depth));
+    wait_until_ready(*used, size_t(depth));
+    expect_destroyed_within(std::move(idle), std::chrono::seconds(60), str("idle loader, depth ", depth));
+    expect_destroyed_within(std::move(used), std::chrono::seconds(60), str("used loader, depth ", depth));
   }
 }
 

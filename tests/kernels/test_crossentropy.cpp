@@ -52,6 +52,10 @@ TEST(CrossEntropy, MatchesFloat64Reference) {
     }
     EXPECT_ALL_CLOSE(losses.data(), ref_losses.data(), s.N, kFp32Forward);
     EXPECT_ALL_CLOSE(dlogits.data(), ref_d.data(), dlogits.size(), kFp32Backward);  // padding: exactly 0
+    // With V = 1009 most dlogits lie below the absolute tolerance above, so an all-zero
+    // gradient would pass it; the whole-tensor relative error would be 1.
+    EXPECT_LE(relative_l2_error(dlogits.data(), ref_d.data(), int64_t(dlogits.size())), kFp32RelL2Backward)
+        << "N=" << s.N << " V=" << s.V;
   }
 }
 
@@ -68,6 +72,7 @@ TEST(CrossEntropy, GradientMatchesFiniteDifferences) {
     const std::vector<double> row(x.begin() + size_t(n) * s.Vp, x.begin() + size_t(n) * s.Vp + s.V);
     const auto fd = finite_difference([&](const std::vector<double>& r) { return ref_loss(r.data(), s.V, targets[n]) * dloss; }, row);
     EXPECT_ALL_CLOSE(dlogits.data() + size_t(n) * s.Vp, fd.data(), s.V, kFp32Backward) << "row " << n;
+    EXPECT_LE(relative_l2_error(dlogits.data() + size_t(n) * s.Vp, fd.data(), s.V), kFp32RelL2Backward) << "row " << n;
   }
 }
 
