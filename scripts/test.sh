@@ -18,6 +18,9 @@
 # expected to fail): reports go to <build>/sanitizer-logs/ and any file there at the end is
 # printed and is an error. Suppressions (narrow, for uninstrumented libraries only, each one
 # explained): tests/sanitizers/. Timings and findings: docs/reliability.md.
+# At the end it prints how many tests each build skipped, and which (from ctest's JUnit XML,
+# <build>/junit.xml). CAIRN_ALLOW_SKIP=REGEX makes a skipped test whose name does not match an
+# error: .ci/run sets it to '^Cuda' (no GPU on CI), so that nothing else can skip there unseen.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -43,11 +46,12 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 # run_suite BUILD_DIR SANITIZER [ctest arguments]
 run_suite() {
   local dir=$1 san=$2; shift 2
-  local t0=$SECONDS t_build=0 status=0
+  local t0=$SECONDS t_build=0 status=0 junit=$dir/junit.xml
+  [[ $dir = /* ]] || junit=$root/$dir/junit.xml
   if [ "$san" = plain ]; then
     BUILD_DIR=$dir scripts/build.sh
     t_build=$((SECONDS - t0))
-    ctest --test-dir "$dir" --output-on-failure -j 2 "$@" || status=$?
+    ctest --test-dir "$dir" --output-on-failure -j 2 --output-junit "$junit" "$@" || status=$?
   else
     local cc=gcc cxx=g++
     [ "$san" = thread ] && cc=clang cxx=clang++
@@ -70,7 +74,7 @@ run_suite() {
       # die_after_fork=0: two checkpoint tests fork (to set a file size limit in the child only)
       # and the child starts a writer thread, which TSan otherwise refuses after a fork.
       export TSAN_OPTIONS="$common:second_deadlock_stack=1:ignore_noninstrumented_modules=1:die_after_fork=0:suppressions=$supp/tsan.supp"
-      ctest --test-dir "$dir" --output-on-failure -j 2 "$@"
+      ctest --test-dir "$dir" --output-on-failure -j 2 --output-junit "$junit" "$@"
     ) || status=$?
     local reports=("$logs"/*)
     if [ -e "${reports[0]}" ]; then
@@ -80,10 +84,31 @@ run_suite() {
     fi
   fi
   echo "test: $dir ($san) $([ "$status" = 0 ] && echo passed || echo FAILED) in $((SECONDS - t0)) s (build $t_build s, tests $((SECONDS - t0 - t_build)) s)"
+  summaries+=("$dir ($san)")
   return "$status"
 }
 
+# skipped_report BUILD_DIR LABEL: prints the number of skipped tests and their names; fails
+# if one does not match $CAIRN_ALLOW_SKIP (when set).
+skipped_report() {
+  python3 - "$1/junit.xml" "$2" "${CAIRN_ALLOW_SKIP:-}" <<'PY'
+import re, sys, xml.etree.ElementTree as ET
+path, label, allow = sys.argv[1:4]
+try:
+    cases = ET.parse(path).getroot().iter("testcase")
+except (OSError, ET.ParseError) as e:
+    print(f"test: {label}: no JUnit report ({e})"); sys.exit(1)
+skipped = sorted(c.get("name") for c in cases if c.get("status") == "notrun" or c.find("skipped") is not None)
+print(f"test: {label}: {len(skipped)} test(s) skipped" + (": " + " ".join(skipped) if skipped else ""))
+unexpected = [n for n in skipped if allow and not re.search(allow, n)]
+if unexpected:
+    print(f"test: {label}: skipped but not allowed to be (CAIRN_ALLOW_SKIP='{allow}'): {' '.join(unexpected)}")
+    sys.exit(1)
+PY
+}
+
 status=0
+summaries=()
 for b in "${builds[@]}"; do
   case $b in
     plain) run_suite "${BUILD_DIR:-build}" plain "$@" || status=1 ;;
@@ -93,4 +118,5 @@ for b in "${builds[@]}"; do
     thread) run_suite build-tsan thread "$@" || status=1 ;;
   esac
 done
+for s in "${summaries[@]}"; do skipped_report "${s%% *}" "$s" || status=1; done
 exit "$status"

@@ -381,7 +381,9 @@ int Trainer::run() {
     StepResult r = train_step(step_);
     ++step_;
     fault_point("train.step", step_);
-    fault_delay("train.step", step_);  // a stuck rank: its peers' next collective times out
+    // A stuck rank (its peers' next collective times out); tests also hold the step boundary
+    // there to signal the process.
+    fault_delay("train.step", step_);
     double ms = now_ms() - t0;
     step_ms_sum_ += ms;
     ++steps_timed_;
