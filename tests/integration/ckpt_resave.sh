@@ -16,7 +16,7 @@ kill_at_rename() { local n=$1 calls=$2; shift 2
 }
 SETS=("${TINY_SETS[@]}" --set run.threads=1)
 train() { cairn train "$TINY" "${SETS[@]}" "$@"; }
-hash_of() { cairn ckpt hash "$1" | cut -d' ' -f1; }
+hash_of() { ckpt_hash "$1"; }  # fails on an empty hash (lib.bash)
 
 # ---- already done -------------------------------------------------------------------------
 train --set run.dir=done --set train.steps=14 --set checkpoint.every_steps=0 >/dev/null

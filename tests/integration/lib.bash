@@ -49,7 +49,8 @@ stop_processes() {
   local p t s
   for p in "$@"; do
     for t in /proc/"$p"/task/*; do
-      while s=$(cat "$t/stat" 2>/dev/null) && s=${s##*) } && [ "${s%% *}" != T ] && [ "${s%% *}" != t ]; do
+      # T/t stopped; Z/X an exited thread; a task that vanished ends the loop too.
+      while s=$(cat "$t/stat" 2>/dev/null) && s=${s##*) } && [[ ${s%% *} != [TtZX] ]]; do
         sleep 0.01
       done
     done

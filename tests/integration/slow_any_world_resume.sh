@@ -12,7 +12,7 @@ SETS=("${TINY_SETS[@]}" --set train.steps=30 --set train.grad_accum=24 --set tra
       --set checkpoint.keep_last=2 --set train.eval_every=0)
 
 mpi 8 train "$TINY" "${SETS[@]}" --set run.dir=ref > ref.log
-want=$(cairn ckpt hash ref | cut -d' ' -f1)
+want=$(ckpt_hash ref)
 [ -n "$want" ] || fail "no hash for the uninterrupted run"
 
 # Runs on W ranks with CAIRN_KILL_AT=train.step@S (every rank SIGKILLs itself after step S,
