@@ -18,7 +18,7 @@
 source "$(dirname "$0")/lib.bash"
 SETS=("${TINY_SETS[@]}" --set train.steps=60 --set checkpoint.every_steps=5 --set run.threads=1)
 train() { cairn train "$TINY" "${SETS[@]}" "$@"; }
-hash_of() { cairn ckpt hash "$1" | cut -d' ' -f1; }
+hash_of() { ckpt_hash "$1"; }  # fails on an empty hash (lib.bash)
 ck() { printf '%s/checkpoints/step_%08d' "$1" "$2"; }
 steps_in() { (cd "$1" && ls -d step_* 2>/dev/null | sed 's/step_0*//' | tr '\n' ' '); }
 
