@@ -49,7 +49,16 @@ void fault_delay(const char* name, int64_t step) {
     return;
   }
   log_warn("CAIRN_DELAY_AT: pausing at ", name, "@", step, " until ", value, " exists");
-  while (::access(value.c_str(), F_OK) != 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  // Bounded, so a trainer held by a test that was itself killed (a ctest timeout) does not
+  // outlive it for good: after 20 minutes it goes on as if released.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(20);
+  while (::access(value.c_str(), F_OK) != 0) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      log_warn("CAIRN_DELAY_AT: ", value, " did not appear within 20 minutes; going on");
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
 }
 
 }  // namespace cairn
