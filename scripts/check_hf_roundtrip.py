@@ -4,11 +4,16 @@ against the real `transformers` library.
 
   1. transformers builds a randomly initialised GPT2LMHeadModel (biases and LayerNorms
      randomised too, vocabulary 300 so cairn pads it to 320) and saves it (save_pretrained).
-  2. `cairn ckpt import` turns model.safetensors into a step-0 checkpoint; cairn's logits
+  2. `cairn ckpt import` turns that directory into a step-0 checkpoint; cairn's logits
      (`cairn sample RUN --logits-out`) match transformers' on the same tokens (fp32 tolerance).
+     The same model saved in two shards (save_pretrained(max_shard_size=...)) imports from its
+     directory and from its model.safetensors.index.json to the same bits (`ckpt diff`); with
+     model.seq_len = 16 < n_positions = 32 the position table is cropped (a log line says so)
+     and the logits equal transformers' on a 16-token prompt.
   3. `cairn train` fine-tunes a few steps from it (it must start from the imported weights).
-  4. `cairn ckpt export` writes the result; transformers reloads it with from_pretrained (no
-     missing or unexpected keys), and its logits match cairn's again; the weights moved.
+  4. `cairn ckpt export RUN DIR` writes model.safetensors and config.json; transformers loads
+     the directory as it is with from_pretrained (no missing or unexpected keys, the config's
+     shape), and its logits match cairn's again; the weights moved.
 
 Usage: check_hf_roundtrip.py CAIRN_BIN [WORK_DIR]   (WORK_DIR default: a temporary directory)
 Exit 0 pass, 1 fail, 77 skipped (torch/transformers missing: said on stdout).
@@ -42,15 +47,15 @@ def run(*args):
     return r.stdout + r.stderr
 
 
-def cairn_logits(cairn, path, work):
+def cairn_logits(cairn, path, work, prompt=PROMPT):
     out = os.path.join(work, "logits.bin")
-    run(cairn, "sample", path, "--prompt", PROMPT, "--logits-out", out)
-    return np.fromfile(out, dtype=np.float32).reshape(len(PROMPT), MODEL["vocab_size"])
+    run(cairn, "sample", path, "--prompt", prompt, "--logits-out", out)
+    return np.fromfile(out, dtype=np.float32).reshape(len(prompt), MODEL["vocab_size"])
 
 
-def hf_logits(model):
+def hf_logits(model, prompt=PROMPT):
     with torch.no_grad():
-        return model(torch.tensor([list(PROMPT.encode())])).logits[0].numpy()
+        return model(torch.tensor([list(prompt.encode())])).logits[0].numpy()
 
 
 def compare(what, ours, theirs):
@@ -99,11 +104,35 @@ def main():
             "--set", f"data.val={data}/val_*.bin", "--set", "run.threads=1", "--set", "train.steps=6",
             "--set", "checkpoint.every_steps=0", "--set", "train.eval_every=0"]
     tiny = os.path.join(ROOT, "configs", "tiny.toml")
-    run_dir = os.path.join(work, "run")
-    shutil.rmtree(run_dir, ignore_errors=True)
-    print(run(cairn, "ckpt", "import", os.path.join(hf_dir, "model.safetensors"), "--config", tiny, *sets,
-              "--out", run_dir).strip())
-    compare("imported step-0 checkpoint vs transformers", cairn_logits(cairn, run_dir, work), want_before)
+
+    def fresh(name):
+        path = os.path.join(work, name)
+        shutil.rmtree(path, ignore_errors=True)
+        return path
+
+    run_dir = fresh("run")
+    print(run(cairn, "ckpt", "import", hf_dir, "--config", tiny, *sets, "--out", run_dir).strip())
+    compare("imported step-0 checkpoint (from the directory) vs transformers", cairn_logits(cairn, run_dir, work),
+            want_before)
+
+    # The same model in two shards: from its directory and from its index, the same bits.
+    sharded = fresh("hf-sharded")
+    model.save_pretrained(sharded, max_shard_size="100KB")
+    shards = sorted(f for f in os.listdir(sharded) if f.endswith(".safetensors"))
+    if len(shards) != 2 or not os.path.exists(os.path.join(sharded, "model.safetensors.index.json")):
+        raise SystemExit(f"FAIL: save_pretrained(max_shard_size=100KB) wrote {shards}, expected two shards")
+    for name, source in (("run-shards-dir", sharded), ("run-shards-index", os.path.join(sharded, "model.safetensors.index.json"))):
+        run(cairn, "ckpt", "import", source, "--config", tiny, *sets, "--out", fresh(name))
+        run(cairn, "ckpt", "diff", run_dir, os.path.join(work, name))
+    print(f"two-shard save ({', '.join(shards)}) imports from its directory and its index: bitwise equal to the single file")
+
+    # A shorter context than n_positions: the position table is cropped, the logits stay.
+    short = fresh("run-seq16")
+    log = run(cairn, "ckpt", "import", hf_dir, "--config", tiny, *sets, "--set", "model.seq_len=16", "--out", short)
+    if "wpe.weight is cropped to its first 16 rows" not in log:
+        raise SystemExit(f"FAIL: importing with model.seq_len=16 did not say it cropped the position table:\n{log}")
+    compare("imported with seq_len 16 < n_positions 32, 16-token prompt", cairn_logits(cairn, short, work, PROMPT[:16]),
+            hf_logits(model, PROMPT[:16]))
 
     # 3. Fine-tune a few steps from the imported weights.
     log = run(cairn, "train", tiny, *sets, "--set", f"run.dir={run_dir}")
@@ -112,12 +141,14 @@ def main():
     print("trained 6 steps from the imported weights")
 
     # 4. Export; reload with transformers' own loader.
-    out_dir = os.path.join(work, "exported")
-    os.makedirs(out_dir, exist_ok=True)
-    run(cairn, "ckpt", "export", run_dir, os.path.join(out_dir, "model.safetensors"))
-    config.save_pretrained(out_dir)
+    out_dir = fresh("exported") + "/"
+    run(cairn, "ckpt", "export", run_dir, out_dir)
     reloaded, info = GPT2LMHeadModel.from_pretrained(out_dir, output_loading_info=True)
     reloaded.eval()
+    got = {k: getattr(reloaded.config, k) for k in ("n_layer", "n_head", "n_embd", "n_positions", "vocab_size")}
+    want = {k: getattr(config, k) for k in got}
+    if got != want or reloaded.config.activation_function != "gelu_new" or not reloaded.config.tie_word_embeddings:
+        raise SystemExit(f"FAIL: the exported config.json describes {reloaded.config}, expected {want}")
     bad = {k: [x for x in v if not x.endswith(".attn.bias")] for k, v in info.items() if k != "error_msgs" and v}
     bad = {k: v for k, v in bad.items() if v}
     if bad or info.get("error_msgs"):
@@ -125,7 +156,7 @@ def main():
     moved = max(float((reloaded.state_dict()[k] - original[k]).abs().max()) for k in original if k in reloaded.state_dict())
     if not moved > 0:
         raise SystemExit("FAIL: the exported weights equal the imported ones: training did not change them")
-    print(f"exported weights reload with from_pretrained; largest change from the imported weights {moved:.3g}")
+    print(f"the exported directory loads with from_pretrained; largest change from the imported weights {moved:.3g}")
     compare("trained and exported vs transformers", cairn_logits(cairn, run_dir, work), hf_logits(reloaded))
     print("ok: HF -> cairn import and cairn -> HF export both match transformers' logits")
     if len(sys.argv) == 2:

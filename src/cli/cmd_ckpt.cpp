@@ -16,6 +16,7 @@
 #include "cli/commands.h"
 #include "core/error.h"
 #include "train/checkpoint_state.h"
+#include "train/hf_export.h"
 
 namespace cairn::ckpt {
 namespace {
@@ -39,10 +40,13 @@ const Subcommand kSubcommands[] = {
     {"diff", "A B", 2,
      "exit 0 when every element and the logical state are bitwise equal; otherwise name the first tensor "
      "that differs and its max abs difference, exit 3 (1 = error: a checkpoint could not be read)"},
-    {"export", "PATH OUT.safetensors", 2,
-     "write the parameters as one plain safetensors file (HF names and shapes, F32)"},
-    {"import", "HF_MODEL.safetensors --config CONFIG --out RUN_DIR", -1,
-     "turn a Hugging Face GPT-2 model.safetensors into a step-0 checkpoint of a new run directory "
+    {"export", "PATH OUT_DIR|OUT.safetensors", 2,
+     "write the parameters for Hugging Face (names and shapes, F32): OUT_DIR/model.safetensors and "
+     "OUT_DIR/config.json, which GPT2LMHeadModel.from_pretrained(OUT_DIR) loads as they are; or, for a "
+     "name ending in .safetensors, that one file"},
+    {"import", "HF_MODEL --config CONFIG --out RUN_DIR", -1,
+     "turn a Hugging Face GPT-2 (a directory, model.safetensors or model.safetensors.index.json) into a "
+     "step-0 checkpoint of a new run directory "
      "(see cairn ckpt import --help)"},
 };
 
@@ -131,8 +135,9 @@ int cmd_ckpt(int argc, char** argv) {
   }
   Checkpoint c = open_path(pos[0]);
   c.verify_reads = true;
-  export_params(c, pos[1]);
-  std::cout << "exported " << c.layout().tensors.size() << " tensors of " << c.dir << " to " << pos[1] << "\n";
+  std::string files;
+  for (const std::string& f : export_hf(c, pos[1])) files += (files.empty() ? "" : ", ") + f;
+  std::cout << "exported " << c.layout().tensors.size() << " tensors of " << c.dir << " to " << files << "\n";
   return 0;
 }
 

@@ -1,4 +1,4 @@
-// cli/cmd_import.cpp — `cairn ckpt import HF_MODEL.safetensors --config CONFIG --out RUN_DIR`:
+// cli/cmd_import.cpp — `cairn ckpt import HF_MODEL --config CONFIG --out RUN_DIR`:
 // a Hugging Face GPT-2 model becomes a step-0 checkpoint in a new run directory, from which
 // `cairn train CONFIG --set run.dir=RUN_DIR` fine-tunes (train/hf_import.h does the work).
 #include <cstdio>
@@ -13,12 +13,15 @@ namespace cairn::cli {
 namespace {
 
 const char* kImportHelp =
-    "usage: cairn ckpt import HF_MODEL.safetensors --config CONFIG --out RUN_DIR [--set section.key=value ...]\n"
+    "usage: cairn ckpt import HF_MODEL --config CONFIG --out RUN_DIR [--set section.key=value ...]\n"
     "\n"
-    "Turns a Hugging Face GPT-2 model.safetensors (GPT2LMHeadModel.save_pretrained, or the Hub's\n"
-    "openai-community/gpt2) into checkpoints/step_00000000 of RUN_DIR: the weights, a zero AdamW\n"
-    "state, and RUN_DIR/config.toml. The model.* keys of CONFIG must describe the file's model;\n"
-    "any mismatch is an error listing the tensors that differ. Then fine-tune with\n"
+    "Turns a Hugging Face GPT-2 (GPT2LMHeadModel.save_pretrained, or the Hub's openai-community/gpt2)\n"
+    "into checkpoints/step_00000000 of RUN_DIR: the weights, a zero AdamW state, and\n"
+    "RUN_DIR/config.toml. HF_MODEL is the model's directory, its model.safetensors, or the\n"
+    "model.safetensors.index.json of a sharded save. The model.* keys of CONFIG must describe the\n"
+    "file's model (config.json beside it is checked too); any mismatch is an error listing the\n"
+    "tensors that differ. A model.seq_len below the file's n_positions keeps the first seq_len\n"
+    "rows of the position table. Then fine-tune with\n"
     "  cairn train CONFIG --set run.dir=RUN_DIR       (or mpirun -np W cairn train ...)\n"
     "which starts at step 0 from the imported weights, with the config's own data and seed.\n";
 
@@ -31,7 +34,7 @@ int cmd_ckpt_import(int argc, char** argv) {
     return 0;
   }
   if (args.positional.size() != 1)
-    throw UsageError("ckpt import: expected one HF_MODEL.safetensors (see cairn ckpt import --help)");
+    throw UsageError("ckpt import: expected one HF_MODEL: a directory, model.safetensors or model.safetensors.index.json (see cairn ckpt import --help)");
   if (!args.has("--config")) throw UsageError("ckpt import: --config CONFIG is required (it gives the model shape)");
   if (!args.has("--out")) throw UsageError("ckpt import: --out RUN_DIR is required");
   const Config cfg = Config::load(args.get("--config"), args.all("--set"));

@@ -14,6 +14,7 @@
 
 #include "checkpoint/commit.h"
 #include "checkpoint/file_io.h"
+#include "checkpoint/hf_weights.h"
 #include "checkpoint/run_dir.h"
 #include "checkpoint/safetensors.h"
 #include "comm/comm.h"
@@ -70,27 +71,30 @@ float bf16_to_float(uint16_t b) {
   return f;
 }
 
-// n elements of tensor `e` as fp32 into out.
-void read_as_f32(const ckpt::SafetensorsFile& file, const ckpt::TensorEntry& e, int64_t n, float* out) {
+using HfTensor = ckpt::HfWeights::Tensor;
+
+// The first n elements of tensor t (row-major: the first rows of a matrix) as fp32 into out.
+void read_as_f32(const HfTensor& t, int64_t n, float* out) {
+  const ckpt::TensorEntry& e = *t.entry;
   if (e.dtype == "F32") {
-    file.read(e, 0, n * 4, out);
+    ckpt::HfWeights::read(t, 0, n * 4, out);
     return;
   }
   if (e.dtype == "F16" || e.dtype == "BF16") {
     std::vector<uint16_t> tmp(static_cast<size_t>(n));
-    file.read(e, 0, n * 2, tmp.data());
+    ckpt::HfWeights::read(t, 0, n * 2, tmp.data());
     for (int64_t i = 0; i < n; ++i) out[i] = e.dtype == "F16" ? half_to_float(tmp[i]) : bf16_to_float(tmp[i]);
     return;
   }
-  CAIRN_CHECK(e.dtype == "F64", file.path(), ": tensor ", e.name, " has dtype ", e.dtype,
+  CAIRN_CHECK(e.dtype == "F64", t.file->path(), ": tensor ", e.name, " has dtype ", e.dtype,
               "; import reads F32, F16, BF16 and F64");
   std::vector<double> tmp(static_cast<size_t>(n));
-  file.read(e, 0, n * 8, tmp.data());
+  ckpt::HfWeights::read(t, 0, n * 8, tmp.data());
   for (int64_t i = 0; i < n; ++i) out[i] = float(tmp[i]);
 }
 
 // Which model the file's shapes describe, for error messages.
-std::string describe_file_model(const std::map<std::string, const ckpt::TensorEntry*>& by_name) {
+std::string describe_file_model(const std::map<std::string, HfTensor>& by_name) {
   std::vector<std::string> parts;
   int max_layer = -1;
   static const std::regex layer_re(R"(h\.(\d+)\..*)");
@@ -99,18 +103,18 @@ std::string describe_file_model(const std::map<std::string, const ckpt::TensorEn
     if (std::regex_match(name, m, layer_re)) max_layer = std::max(max_layer, std::stoi(m[1]));
   }
   if (max_layer >= 0) parts.push_back(str("n_layer=", max_layer + 1));
-  if (auto it = by_name.find("wte.weight"); it != by_name.end() && it->second->shape.size() == 2)
-    parts.push_back(str("vocab_size=", it->second->shape[0], ", n_embd=", it->second->shape[1]));
-  if (auto it = by_name.find("wpe.weight"); it != by_name.end() && it->second->shape.size() == 2)
-    parts.push_back(str("seq_len=", it->second->shape[0]));
+  if (auto it = by_name.find("wte.weight"); it != by_name.end() && it->second.entry->shape.size() == 2)
+    parts.push_back(str("vocab_size=", it->second.entry->shape[0], ", n_embd=", it->second.entry->shape[1]));
+  if (auto it = by_name.find("wpe.weight"); it != by_name.end() && it->second.entry->shape.size() == 2)
+    parts.push_back(str("seq_len=", it->second.entry->shape[0]));
   std::string s;
   for (const auto& p : parts) s += (s.empty() ? "" : ", ") + p;
   return s.empty() ? "no GPT-2 tensors" : s;
 }
 
 // HF config.json beside the weights (if any): keys that must agree with the cairn config.
-std::vector<std::string> check_hf_config(const std::string& hf_path, const ModelConfig& m) {
-  const fs::path cfg_path = fs::path(hf_path).parent_path() / "config.json";
+std::vector<std::string> check_hf_config(const std::string& dir, const ModelConfig& m) {
+  const fs::path cfg_path = fs::path(dir) / "config.json";
   std::vector<std::string> diffs;
   if (!fs::is_regular_file(cfg_path)) return diffs;
   json j;
@@ -128,7 +132,10 @@ std::vector<std::string> check_hf_config(const std::string& hf_path, const Model
   want("n_head", "n_head", m.n_head);
   want("n_embd", "n_embd", m.n_embd);
   want("vocab_size", "vocab_size", m.vocab_size);
-  want("n_positions", "seq_len", m.seq_len);
+  // A longer position table is cropped to seq_len (import_hf_gpt2); a shorter one cannot be.
+  if (j.contains("n_positions") && j["n_positions"].is_number_integer() && j["n_positions"].get<int64_t>() < m.seq_len)
+    diffs.push_back(str("model.seq_len = ", m.seq_len, " but config.json has n_positions = ",
+                        j["n_positions"].get<int64_t>(), " (seq_len may be at most n_positions)"));
   if (j.contains("activation_function") && j["activation_function"].is_string()) {
     const std::string act = j["activation_function"].get<std::string>();
     if (act != "gelu_new" && act != "gelu_pytorch_tanh")
@@ -153,47 +160,59 @@ ImportReport import_hf_gpt2(const std::string& hf_path, Config cfg, const std::s
   const ModelConfig& mc = cfg.model;
   const gpt::GPTConfig gcfg{mc.n_layer, mc.n_head, mc.n_embd, mc.seq_len, mc.vocab_size, 0.0f};
   const gpt::ParamLayout layout = gpt::build_layout(gcfg);
-  const ckpt::SafetensorsFile file = ckpt::SafetensorsFile::open(hf_path);
+  const ckpt::HfWeights weights = ckpt::HfWeights::open(hf_path);
 
   // Normalise names: "transformer." prefix optional; mask buffers and a tied head set aside.
   static const std::regex mask_re(R"(h\.\d+\.attn\.(bias|masked_bias))");
-  std::map<std::string, const ckpt::TensorEntry*> by_name;
-  const ckpt::TensorEntry* lm_head = nullptr;
+  std::map<std::string, HfTensor> by_name;
+  const HfTensor* lm_head = nullptr;
   ImportReport report;
   std::set<std::string> dtypes;
-  for (const ckpt::TensorEntry& e : file.tensors()) {
-    std::string name = e.name;
+  for (const auto& [file_name, t] : weights.tensors()) {
+    std::string name = file_name;
     if (name.rfind("transformer.", 0) == 0) name = name.substr(12);
     if (name == "lm_head.weight") {
-      lm_head = &e;
+      lm_head = &t;
       continue;
     }
     if (std::regex_match(name, mask_re)) {
-      report.ignored.push_back(e.name);
+      report.ignored.push_back(file_name);
       continue;
     }
-    CAIRN_CHECK(by_name.emplace(name, &e).second, hf_path, ": tensor ", name,
+    CAIRN_CHECK(by_name.emplace(name, t).second, hf_path, ": tensor ", name,
                 " appears twice (with and without the \"transformer.\" prefix)");
-    dtypes.insert(e.dtype);
+    dtypes.insert(t.entry->dtype);
   }
 
   // Everything that differs, in one message.
   std::vector<std::string> missing, unexpected, shapes;
   std::set<std::string> expected;
+  int64_t cropped_positions = 0;
   for (const gpt::ParamTensor& t : layout.tensors) {
     expected.insert(t.name);
     auto it = by_name.find(t.name);
-    if (it == by_name.end()) missing.push_back(t.name);
-    else if (it->second->shape != t.export_shape)
-      shapes.push_back(str(t.name, " is ", shape_str(it->second->shape), " in the file, the config needs ",
+    if (it == by_name.end()) {
+      missing.push_back(t.name);
+      continue;
+    }
+    const std::vector<int64_t>& shape = it->second.entry->shape;
+    // A shorter context than the file's: the position table's first seq_len rows (the
+    // positions a seq_len-token sequence uses) are the same model on shorter sequences.
+    if (t.name == "wpe.weight" && shape.size() == 2 && t.export_shape.size() == 2 &&
+        shape[1] == t.export_shape[1] && shape[0] > t.export_shape[0]) {
+      cropped_positions = shape[0];
+      continue;
+    }
+    if (shape != t.export_shape)
+      shapes.push_back(str(t.name, " is ", shape_str(shape), " in the file, the config needs ",
                            shape_str(t.export_shape)));
   }
   for (const auto& [name, e] : by_name)
     if (!expected.count(name)) unexpected.push_back(name);
-  if (lm_head && by_name.count("wte.weight") && lm_head->shape != by_name["wte.weight"]->shape)
-    shapes.push_back(str("lm_head.weight is ", shape_str(lm_head->shape), " but wte.weight is ",
-                         shape_str(by_name["wte.weight"]->shape), " (cairn ties them)"));
-  std::vector<std::string> cfg_diffs = check_hf_config(hf_path, mc);
+  if (lm_head && by_name.count("wte.weight") && lm_head->entry->shape != by_name.at("wte.weight").entry->shape)
+    shapes.push_back(str("lm_head.weight is ", shape_str(lm_head->entry->shape), " but wte.weight is ",
+                         shape_str(by_name.at("wte.weight").entry->shape), " (cairn ties them)"));
+  std::vector<std::string> cfg_diffs = check_hf_config(weights.dir(), mc);
   if (!missing.empty() || !unexpected.empty() || !shapes.empty() || !cfg_diffs.empty()) {
     std::vector<std::string> what;
     if (!missing.empty()) what.push_back(str(missing.size(), " missing (", list_some(missing), ")"));
@@ -210,14 +229,14 @@ ImportReport import_hf_gpt2(const std::string& hf_path, Config cfg, const std::s
   // Read: every tensor into its place in the flat buffer (padding stays zero).
   std::vector<float> params(size_t(layout.total), 0.0f);
   int64_t total_bytes = 0;
-  for (const auto& [name, e] : by_name) total_bytes += e->bytes();
+  for (const auto& [name, t] : by_name) total_bytes += t.entry->bytes();
   Progress progress(str("import ", fs::path(hf_path).filename().string()), total_bytes, Progress::kBytes);
   for (const gpt::ParamTensor& t : layout.tensors) {
-    const ckpt::TensorEntry* e = by_name.at(t.name);
+    const HfTensor& src = by_name.at(t.name);
     int64_t n = 1;
     for (int64_t d : t.export_shape) n *= d;
-    read_as_f32(file, *e, n, params.data() + t.offset);
-    progress.add(e->bytes());
+    read_as_f32(src, n, params.data() + t.offset);
+    progress.add(src.entry->bytes());
     report.parameters += n;
     ++report.tensors;
   }
@@ -226,12 +245,15 @@ ImportReport import_hf_gpt2(const std::string& hf_path, Config cfg, const std::s
     const gpt::ParamTensor& wte = layout.find("wte.weight");
     const int64_t n = int64_t(mc.vocab_size) * mc.n_embd;
     std::vector<float> head(static_cast<size_t>(n));
-    read_as_f32(file, *lm_head, n, head.data());
+    read_as_f32(*lm_head, n, head.data());
     CAIRN_CHECK(std::memcmp(head.data(), params.data() + wte.offset, size_t(n) * sizeof(float)) == 0, hf_path,
                 ": lm_head.weight differs from wte.weight; cairn's GPT-2 ties the LM head to the token embedding, "
                 "so an untied head cannot be imported");
-    report.ignored.push_back(lm_head->name + " (tied to wte.weight)");
+    report.ignored.push_back(lm_head->entry->name + " (tied to wte.weight)");
   }
+  if (cropped_positions > 0)
+    log_info("model.seq_len = ", mc.seq_len, " is shorter than the file's ", cropped_positions,
+             " positions: wpe.weight is cropped to its first ", mc.seq_len, " rows");
   for (const auto& d : dtypes) report.source_dtype += (report.source_dtype.empty() ? "" : "+") + d;
 
   // Write: a fresh run directory with config.toml and checkpoints/step_00000000.
@@ -251,7 +273,7 @@ ImportReport import_hf_gpt2(const std::string& hf_path, Config cfg, const std::s
   const std::string source = fs::absolute(hf_path, abs_ec).string();
   const json state = {
       {"logical", {{"step", 0}, {"imported", true}}},
-      {"imported", {{"format", kImportFormat}, {"source", source}, {"source_bytes", file.file_size()},
+      {"imported", {{"format", kImportFormat}, {"source", source}, {"source_bytes", weights.file_bytes()}, {"shards", weights.shard_count()},
                     {"source_dtype", report.source_dtype}, {"tensors", report.tensors}}},
       {"config", toml},
       {"model", {{"n_layer", mc.n_layer}, {"n_head", mc.n_head}, {"n_embd", mc.n_embd},

@@ -35,5 +35,5 @@ expect_fail 1 "12 missing (h.2." cairn ckpt import hf.safetensors --config "$TIN
 [ ! -d bad/checkpoints ] || fail "a failed import left checkpoints behind"
 expect_fail 1 "nothing.safetensors" cairn ckpt import nothing.safetensors --config "$TINY" --out bad
 expect_fail 2 "--config CONFIG is required" cairn ckpt import hf.safetensors --out bad
-expect_fail 2 "expected one HF_MODEL.safetensors" cairn ckpt import --config "$TINY" --out bad
+expect_fail 2 "expected one HF_MODEL: a directory" cairn ckpt import --config "$TINY" --out bad
 pass "import errors: one line each, exit 1 (bad input) or 2 (usage)"

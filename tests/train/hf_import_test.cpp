@@ -1,6 +1,8 @@
 // `cairn ckpt import` (train/hf_import.h): what it accepts from a Hugging Face GPT-2
 // safetensors file (names with or without "transformer.", a tied lm_head, mask buffers,
-// F16), what the step-0 checkpoint holds, and one clear error per kind of mismatch.
+// F16), in which forms (a directory, a file, a two-shard index), what the step-0 checkpoint
+// holds (a position table cropped to a shorter seq_len), and one clear error per kind of
+// mismatch or malformed index.
 // The files are written with cairn's own safetensors writer in the layout transformers uses;
 // scripts/check_hf_roundtrip.py covers files written by transformers itself.
 #include <gtest/gtest.h>
@@ -10,6 +12,8 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+
+#include <nlohmann/json.hpp>
 
 #include "checkpoint/reader.h"
 #include "checkpoint/safetensors.h"
@@ -227,6 +231,110 @@ TEST(HfImport, RefusesARunDirectoryWithCheckpoints) {
   import_hf_gpt2(dir / "model.safetensors", config(), dir / "run");
   EXPECT_NE(import_error(dir / "model.safetensors", config(), dir / "run").find("already holds checkpoints"),
             std::string::npos);
+}
+
+std::vector<float> imported_params(const std::string& run_dir, int64_t total) {
+  ckpt::Checkpoint ck = ckpt::open_checkpoint(run_dir + "/checkpoints/step_00000000", true);
+  std::vector<float> p(static_cast<size_t>(total));
+  ckpt::read_flat_range(ck, "params", 0, total, p.data());
+  return p;
+}
+
+// Two shards as save_pretrained(max_shard_size=...) writes them: the layers in the second,
+// the rest (with the tied head and a mask buffer) in the first, and the index naming them.
+nlohmann::json write_two_shards(const HfFile& hf, const std::string& dir) {
+  fs::create_directories(dir);
+  HfFile first = hf, second = hf;
+  second.lm_head = second.mask_buffers = false;
+  const std::string one = "model-00001-of-00002.safetensors", two = "model-00002-of-00002.safetensors";
+  nlohmann::json map = {{"lm_head.weight", one}, {"transformer.h.0.attn.bias", one}};
+  for (const auto& [name, v] : hf.values) {
+    const bool layer = name.rfind("h.", 0) == 0;
+    (layer ? first : second).rename[name] = "";
+    map["transformer." + name] = layer ? two : one;
+  }
+  first.write(dir + "/" + one);
+  second.write(dir + "/" + two);
+  const nlohmann::json index = {{"metadata", {{"total_size", 0}}}, {"weight_map", map}};
+  std::ofstream(dir + "/model.safetensors.index.json") << index.dump(2);
+  return index;
+}
+
+TEST(HfImport, ImportsADirectoryAndATwoShardIndexToTheSameBits) {
+  TempDir dir;
+  const Config c = config();
+  const gpt::ParamLayout layout = layout_of(c);
+  HfFile hf(layout);
+  fs::create_directories(dir / "one");
+  hf.write(dir / "one/model.safetensors");
+  write_two_shards(hf, dir / "two");
+
+  import_hf_gpt2(dir / "one/model.safetensors", c, dir / "file");
+  EXPECT_EQ(import_hf_gpt2(dir / "one", c, dir / "dir").tensors, int64_t(layout.tensors.size()));
+  EXPECT_EQ(import_hf_gpt2(dir / "two", c, dir / "shards").ignored.size(), 2u);  // mask buffer, tied head
+  import_hf_gpt2(dir / "two/model.safetensors.index.json", c, dir / "index");
+  const std::vector<float> want = imported_params(dir / "file", layout.total);
+  for (const char* run : {"dir", "shards", "index"})
+    EXPECT_TRUE(imported_params(dir / run, layout.total) == want) << run << " differs from the single-file import";
+}
+
+TEST(HfImport, RefusesMalformedIndexesAndEmptyDirectories) {
+  TempDir dir;
+  HfFile hf(layout_of(config()));
+  fs::create_directories(dir / "empty");
+  EXPECT_NE(import_error(dir / "empty", config(), dir / "run").find("holds model.safetensors or "
+                                                                     "model.safetensors.index.json; this one has neither"),
+            std::string::npos);
+
+  const nlohmann::json index = write_two_shards(hf, dir / "two");
+  auto with_index = [&](const std::string& text) {
+    std::ofstream(dir / "two/model.safetensors.index.json") << text;
+    return import_error(dir / "two", config(), dir / "run");
+  };
+  nlohmann::json outside = index;
+  outside["weight_map"]["transformer.wte.weight"] = "../model-00001-of-00002.safetensors";
+  EXPECT_NE(with_index(outside.dump()).find("is not a file name in the index's directory"), std::string::npos);
+  nlohmann::json wrong = index;
+  wrong["weight_map"]["transformer.wte.weight"] = "model-00002-of-00002.safetensors";
+  EXPECT_NE(with_index(wrong.dump()).find("weight_map puts transformer.wte.weight in model-00002-of-00002.safetensors, "
+                                          "which does not hold it"),
+            std::string::npos);
+  EXPECT_NE(with_index("{\"weight_map\": [").find("model.safetensors.index.json: not valid JSON"), std::string::npos);
+  EXPECT_NE(with_index("{}").find("needs a \"weight_map\" object"), std::string::npos);
+  // A tensor in both shards.
+  HfFile both = hf;
+  both.lm_head = both.mask_buffers = false;
+  for (const auto& [name, v] : hf.values)
+    if (name != "wte.weight") both.rename[name] = "";
+  both.write(dir / "two/model-00002-of-00002.safetensors");
+  EXPECT_NE(with_index(index.dump()).find("is also in"), std::string::npos);
+  EXPECT_FALSE(fs::exists(dir / "run/checkpoints"));
+}
+
+TEST(HfImport, CropsThePositionTableToAShorterSeqLen) {
+  TempDir dir;
+  const gpt::ParamLayout layout = layout_of(config());  // seq_len 8
+  HfFile hf(layout);
+  fs::create_directories(dir / "hf");
+  hf.write(dir / "hf/model.safetensors");
+  std::ofstream(dir / "hf/config.json") << R"({"n_layer": 2, "n_head": 2, "n_embd": 16, "n_positions": 8})";
+  const Config short_cfg = config({"model.seq_len=3"});
+  const gpt::ParamLayout short_layout = layout_of(short_cfg);
+  import_hf_gpt2(dir / "hf", short_cfg, dir / "run");
+  const std::vector<float> got = imported_params(dir / "run", short_layout.total);
+  for (const gpt::ParamTensor& t : short_layout.tensors) {
+    const std::vector<float>& file = hf.values[t.name];  // row-major: the first rows come first
+    int64_t n = 1;
+    for (int64_t d : t.export_shape) n *= d;
+    ASSERT_LE(size_t(n), file.size()) << t.name;
+    EXPECT_EQ(0, std::memcmp(got.data() + t.offset, file.data(), sizeof(float) * size_t(n))) << t.name;
+  }
+  EXPECT_EQ(short_layout.find("wpe.weight").export_shape, (std::vector<int64_t>{3, 16}));
+
+  // A longer seq_len than the file's positions is still refused, by shape and by config.json.
+  const std::string e = import_error(dir / "hf", config({"model.seq_len=9"}), dir / "long");
+  EXPECT_NE(e.find("wpe.weight is [8,16] in the file, the config needs [9,16]"), std::string::npos) << e;
+  EXPECT_NE(e.find("model.seq_len = 9 but config.json has n_positions = 8"), std::string::npos) << e;
 }
 
 }  // namespace
