@@ -4,6 +4,7 @@
 //   cairn sample RUN_DIR --prompt "..."
 //   cairn ckpt inspect|verify|hash|diff|export|import ...
 //   cairn info
+//   cairn --version
 // Exit codes: 0 ok, 1 error, 2 usage, 3 `ckpt diff` found a difference, 75 preempted after a
 // committed checkpoint.
 // This is the only place where errors become messages and exit codes.
@@ -15,6 +16,7 @@
 #include "cli/commands.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "train/fingerprint.h"
 
 namespace {
 
@@ -27,6 +29,7 @@ const char* kUsage =
     "  cairn sample RUN_DIR|CHECKPOINT [--prompt TEXT] [--tokens N] [--temperature T] [--top-k K]\n"
     "  cairn ckpt inspect|verify|hash|diff|export|import ...\n"
     "  cairn info      build and run-time versions (CUDA, cuBLAS, NCCL, MPI) and visible GPUs\n"
+    "  cairn --version the version and the git commit it was built from\n"
     "\n"
     "Run `cairn COMMAND --help` for the options of a command. Data parallel training:\n"
     "  mpirun -np 4 cairn train configs/demo.toml\n"
@@ -41,6 +44,10 @@ int main(int argc, char** argv) {
     return argc < 2 ? 2 : 0;
   }
   const std::string cmd = argv[1];
+  if (cmd == "--version" || cmd == "-V") {
+    std::printf("%s\n", cairn::version_line().c_str());
+    return 0;
+  }
   try {
     if (cmd == "train") return cairn::cli::cmd_train(argc - 1, argv + 1);
     if (cmd == "data") return cairn::cli::cmd_data(argc - 1, argv + 1);

@@ -4,6 +4,7 @@
 
 #include <toml++/toml.h>
 
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <functional>
@@ -217,7 +218,8 @@ std::string known_keys(const std::string& section) {
 }
 
 // "train.lr=3e-4" -> table["train"]["lr"] = 3e-4 (a bare word that is not TOML is a string).
-void apply_override(toml::table& root, const std::string& source, const std::string& ov) {
+// Returns the key's full name.
+std::string apply_override(toml::table& root, const std::string& source, const std::string& ov) {
   size_t eq = ov.find('='), dot = ov.find('.');
   if (eq == std::string::npos || dot == std::string::npos || dot > eq)
     throw UsageError(str("--set ", ov, ": expected section.key=value, e.g. --set train.lr=3e-4"));
@@ -237,10 +239,32 @@ void apply_override(toml::table& root, const std::string& source, const std::str
   toml::table* sec = root[section].as_table();
   CAIRN_CHECK(sec, source, ": [", section, "] is not a table");
   sec->insert_or_assign(name, *parsed.get("v"));
+  return section + "." + name;
 }
 
-void validate(const Config& c, const std::string& src) {
-  auto need = [&](bool ok, const std::string& what) { CAIRN_CHECK(ok, src, ": ", what); };
+// Where an error about some keys comes from: the --set options that gave any key the message
+// names (a user who typed `--set train.lr=1e-4` must not be sent to the file), else the file.
+struct ErrorSource {
+  std::string file;
+  std::map<std::string, std::string> overridden;  // full key name -> "section.key=value" as given
+
+  static bool mentions(const std::string& what, const std::string& key) {
+    auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.'; };
+    for (size_t at = what.find(key); at != std::string::npos; at = what.find(key, at + 1))
+      if ((at == 0 || !word(what[at - 1])) && (at + key.size() == what.size() || !word(what[at + key.size()])))
+        return true;
+    return false;
+  }
+  std::string of(const std::string& what) const {
+    std::string sets;
+    for (const auto& [key, ov] : overridden)
+      if (mentions(what, key)) sets += (sets.empty() ? "--set " : " --set ") + ov;
+    return sets.empty() ? file : str(sets, " (on ", file, ")");
+  }
+};
+
+void validate(const Config& c, const ErrorSource& src) {
+  auto need = [&](bool ok, const std::string& what) { CAIRN_CHECK(ok, src.of(what), ": ", what); };
   need(!c.run.dir.empty(), "run.dir must not be empty");
   need(c.run.device == "cpu" || c.run.device == "cuda", str("run.device must be \"cpu\" or \"cuda\" (got \"", c.run.device, "\")"));
   need(c.run.threads >= 0, str("run.threads must be >= 0 (got ", c.run.threads, ")"));
@@ -261,7 +285,7 @@ void validate(const Config& c, const std::string& src) {
   need(c.train.grad_accum >= 1, str("train.grad_accum must be >= 1 (got ", c.train.grad_accum, ")"));
   need(c.train.lr > 0 && std::isfinite(c.train.lr), str("train.lr must be a positive number (got ", c.train.lr, ")"));
   need(c.train.min_lr >= 0 && c.train.min_lr <= c.train.lr,
-       str("train.min_lr must be in [0, train.lr] (got ", c.train.min_lr, ")"));
+       str("train.min_lr must be in [0, train.lr] (got ", c.train.min_lr, " with train.lr = ", c.train.lr, ")"));
   need(c.train.warmup_steps >= 0, str("train.warmup_steps must be >= 0 (got ", c.train.warmup_steps, ")"));
   need(c.train.weight_decay >= 0, str("train.weight_decay must be >= 0 (got ", c.train.weight_decay, ")"));
   need(c.train.grad_clip >= 0, str("train.grad_clip must be >= 0, 0 = off (got ", c.train.grad_clip, ")"));
@@ -293,7 +317,8 @@ Config Config::parse(const std::string& text, const std::string& source, const s
     const auto& where = e.source().begin;
     CAIRN_FAIL(source, ":", where.line, ":", where.column, ": invalid TOML: ", e.description());
   }
-  for (const std::string& ov : overrides) apply_override(root, source, ov);
+  ErrorSource from{source, {}};
+  for (const std::string& ov : overrides) from.overridden[apply_override(root, source, ov)] = ov;
 
   Config c;
   c.source = source;
@@ -308,13 +333,13 @@ Config Config::parse(const std::string& text, const std::string& source, const s
       const Key* k = find_key(section, name);
       CAIRN_CHECK(k, source, ": unknown config key ", section, ".", name, " (keys in [", section, "]: ",
                   known_keys(section), ")");
-      CAIRN_CHECK(kind_matches(k->kind, node), source, ": ", k->full(), " must be ", kind_name(k->kind));
+      CAIRN_CHECK(kind_matches(k->kind, node), from.of(k->full()), ": ", k->full(), " must be ", kind_name(k->kind));
       try {
         k->set(c, node);
       } catch (const UsageError&) {
         throw;
       } catch (const Error& e) {
-        CAIRN_FAIL(source, ": ", e.what());
+        CAIRN_FAIL(from.of(k->full()), ": ", e.what());
       }
     }
   }
@@ -322,7 +347,7 @@ Config Config::parse(const std::string& text, const std::string& source, const s
     bool present = root[k.section][k.name].node() != nullptr;
     CAIRN_CHECK(present || !k.required, source, ": missing required key ", k.full(), " (", k.doc, ")");
   }
-  validate(c, source);
+  validate(c, from);
   return c;
 }
 

@@ -91,6 +91,10 @@ std::string cpu_isa() {
 
 }  // namespace
 
+std::string version_line() {
+  return std::string("cairn ") + kCairnVersion + " (commit " + kCairnCommit + ", " + kCairnCompiler + ")";
+}
+
 nlohmann::json determinism_fingerprint(const std::string& device) {
   nlohmann::json f = {{"cairn", kCairnVersion},    {"commit", kCairnCommit}, {"compiler", kCairnCompiler},
                       {"flags", kCairnFlags},      {"blas", cpu::gemm_library()}, {"cpu_isa", cpu_isa()},

@@ -22,6 +22,11 @@
 
 namespace cairn {
 
+// "cairn 0.1.0 (commit 4b295cc1a2b3, GNU 12.2.0)": the version from CMake's project() and
+// the git commit the build was made from (read at build time; "-dirty" when the tree had
+// uncommitted changes, "unknown" outside git), for `cairn --version`.
+std::string version_line();
+
 // This process's fingerprint for run.device `device` ("cpu" or "cuda"; cuda must be bound).
 // CAIRN_TEST_FINGERPRINT_BLAS (tests only) replaces the "blas" field, to stand for a
 // library update.

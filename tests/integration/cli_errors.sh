@@ -9,6 +9,9 @@ expect_fail 1 "extra.toml: unknown config key checkpoint.every" cairn train extr
 expect_fail 1 "train.lr must be a positive number (got -0.5)" run --set train.lr=-0.5
 expect_fail 1 "train.steps must be an integer" run --set train.steps=many
 expect_fail 1 "checkpoint.keep_last must be >= 2" run --set checkpoint.keep_last=1
+# An error the --set caused names the --set, not the file (tiny.toml's min_lr is 3e-4).
+expect_fail 1 "--set train.lr=1e-4 (on $TINY): train.min_lr must be in [0, train.lr] (got 0.0003 with train.lr = 0.0001)" \
+  run --set train.lr=1e-4
 expect_fail 2 "expected section.key=value" run --set train.lr
 expect_fail 2 "unknown option --frobnicate" run --frobnicate
 expect_fail 2 "unknown command 'trian'" cairn trian
@@ -30,3 +33,12 @@ open("big_token.bin", "wb").write(struct.pack("<256i", *hdr) + struct.pack("<100
 PY
 expect_fail 1 "big_token.bin" run --set data.train=big_token.bin
 pass "every bad input gave a one-line error"
+
+# --version: the version and the commit the binary was built from (a real commit of this repository).
+v=$(cairn --version)
+[[ $v =~ ^cairn\ [0-9]+\.[0-9]+\.[0-9]+\ \(commit\ ([0-9a-f]{12}|unknown)(-dirty)?, ]] || fail "cairn --version printed '$v'"
+commit=${BASH_REMATCH[1]}
+if [ "$commit" != unknown ] && git -C "$CAIRN_SOURCE_DIR" rev-parse --git-dir >/dev/null 2>&1; then
+  git -C "$CAIRN_SOURCE_DIR" cat-file -e "$commit^{commit}" 2>/dev/null || fail "cairn --version names commit $commit, not in the repository"
+fi
+pass "cairn --version: $v"

@@ -59,8 +59,8 @@ TEST(Config, Errors) {
   EXPECT_NE(error_of(std::string(kMinimal), {"train.lrr=1"}).find("--set train.lrr: unknown config key"), std::string::npos);
   EXPECT_NE(error_of(std::string(kMinimal) + "[checkpoint]\nevery = 3\n").find("unknown config key checkpoint.every"),
             std::string::npos);
-  EXPECT_EQ(error_of(kMinimal, {"train.steps=ten"}), "test.toml: train.steps must be an integer");
-  EXPECT_EQ(error_of(kMinimal, {"train.lr=-1"}), "test.toml: train.lr must be a positive number (got -1)");
+  EXPECT_EQ(error_of(kMinimal, {"train.steps=ten"}), "--set train.steps=ten (on test.toml): train.steps must be an integer");
+  EXPECT_EQ(error_of(kMinimal, {"train.lr=-1"}), "--set train.lr=-1 (on test.toml): train.lr must be a positive number (got -1)");
   EXPECT_NE(error_of(kMinimal, {"model.n_head=3"}).find("must be a positive multiple of model.n_head (3)"),
             std::string::npos);
   EXPECT_NE(error_of(kMinimal, {"checkpoint.keep_last=1"}).find("resume must be able to fall back"), std::string::npos);
@@ -72,6 +72,22 @@ TEST(Config, Errors) {
   EXPECT_NE(error_of(kMinimal, {"model.vocab_size=70000"}).find("tokens are stored as uint16"), std::string::npos);
 }
 
+// An error caused by --set names the --set (the file is only the background); one caused by
+// the file alone names the file, even when unrelated keys were set.
+TEST(Config, ErrorsNameTheSetThatCausedThem) {
+  std::string text = kMinimal;
+  text.insert(text.find("micro_batch"), "min_lr = 3e-4\nlr = 3e-3\n");
+  EXPECT_EQ(error_of(text, {"train.lr=1e-4", "train.steps=3"}),
+            "--set train.lr=1e-4 (on test.toml): train.min_lr must be in [0, train.lr] (got 0.0003 with train.lr = 0.0001)");
+  EXPECT_EQ(error_of(text, {"train.min_lr=1", "train.lr=0.5"}),
+            "--set train.lr=0.5 --set train.min_lr=1 (on test.toml): train.min_lr must be in [0, train.lr] (got 1 with "
+            "train.lr = 0.5)");
+  std::string bad = text;
+  bad.replace(bad.find("min_lr = 3e-4"), 13, "min_lr = 0.1");
+  EXPECT_EQ(error_of(bad, {"train.steps=3", "run.dir=x"}),
+            "test.toml: train.min_lr must be in [0, train.lr] (got 0.1 with train.lr = 0.003)");
+}
+
 // checkpoint.mtbf_hours: 0 (the default) is off, a positive number of hours is taken, anything
 // else is refused with the key, the value and what it should be.
 TEST(Config, MtbfHours) {
@@ -81,13 +97,14 @@ TEST(Config, MtbfHours) {
   EXPECT_EQ(Config::parse(c.to_toml(), "resolved.toml").checkpoint.mtbf_hours, 24.0);
   EXPECT_EQ(Config::parse(kMinimal, "test.toml", {"checkpoint.mtbf_hours=0.5"}).checkpoint.mtbf_hours, 0.5);
   EXPECT_EQ(error_of(kMinimal, {"checkpoint.mtbf_hours=-2"}),
-            "test.toml: checkpoint.mtbf_hours must be a positive number of hours, the job's mean time between "
+            "--set checkpoint.mtbf_hours=-2 (on test.toml): checkpoint.mtbf_hours must be a positive number of hours, the job's mean time between "
             "failures, or 0 for off (got -2)");
   EXPECT_NE(error_of(kMinimal, {"checkpoint.mtbf_hours=inf"}).find("checkpoint.mtbf_hours must be a positive number"),
             std::string::npos);
   EXPECT_NE(error_of(kMinimal, {"checkpoint.mtbf_hours=nan"}).find("checkpoint.mtbf_hours must be a positive number"),
             std::string::npos);
-  EXPECT_EQ(error_of(kMinimal, {"checkpoint.mtbf_hours=daily"}), "test.toml: checkpoint.mtbf_hours must be a number");
+  EXPECT_EQ(error_of(kMinimal, {"checkpoint.mtbf_hours=daily"}),
+            "--set checkpoint.mtbf_hours=daily (on test.toml): checkpoint.mtbf_hours must be a number");
 }
 
 TEST(Config, MalformedOverrideIsUsageError) {
