@@ -11,9 +11,11 @@ against the real `transformers` library.
      model.seq_len = 16 < n_positions = 32 the position table is cropped (a log line says so)
      and the logits equal transformers' on a 16-token prompt.
   3. `cairn train` fine-tunes a few steps from it (it must start from the imported weights).
-  4. `cairn ckpt export RUN DIR` writes model.safetensors and config.json; transformers loads
+  4. `cairn ckpt export RUN DIR` writes model.safetensors and config.json (and the run's
+     tokenizer.json: one trained here by `tokenizers` stands for the run's); transformers loads
      the directory as it is with from_pretrained (no missing or unexpected keys, the config's
-     shape), and its logits match cairn's again; the weights moved.
+     shape; AutoTokenizer gives the tokenizer's ids and config.json its end-of-text id), and
+     its logits match cairn's again; the weights moved.
 
 Usage: check_hf_roundtrip.py CAIRN_BIN [WORK_DIR]   (WORK_DIR default: a temporary directory)
 Exit 0 pass, 1 fail, 77 skipped (torch/transformers missing: said on stdout).
@@ -65,6 +67,20 @@ def compare(what, ours, theirs):
     print(f"{what}: max |logit difference| {err:.3g} (logits up to {scale:.3g}, tolerance {tol:.3g})")
     if not err <= tol:
         raise SystemExit(f"FAIL: {what}: cairn's logits differ from transformers' beyond fp32 tolerance")
+
+
+def put_tokenizer(run_dir):
+    """A byte-level BPE trained on the corpus (vocabulary 300, like the model), where a run
+    keeps its tokenizer (RUN_DIR/tokenizer.json); returns its <|endoftext|> id."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=MODEL["vocab_size"], special_tokens=["<|endoftext|>"],
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    tok.train([os.path.join(ROOT, "data", "corpus.txt")], trainer)
+    tok.save(os.path.join(run_dir, "tokenizer.json"))
+    return tok.token_to_id("<|endoftext|>")
 
 
 def main():
@@ -141,14 +157,25 @@ def main():
     print("trained 6 steps from the imported weights")
 
     # 4. Export; reload with transformers' own loader.
+    eot = put_tokenizer(run_dir)
     out_dir = fresh("exported") + "/"
     run(cairn, "ckpt", "export", run_dir, out_dir)
+    from transformers import AutoTokenizer
+    from tokenizers import Tokenizer
+    text = "This License applies, 2026!"
+    want_ids = Tokenizer.from_file(os.path.join(run_dir, "tokenizer.json")).encode(text).ids
+    got_ids = AutoTokenizer.from_pretrained(out_dir)(text)["input_ids"]
+    if got_ids != want_ids:
+        raise SystemExit(f"FAIL: AutoTokenizer of the export gives {got_ids}, the run's tokenizer {want_ids}")
     reloaded, info = GPT2LMHeadModel.from_pretrained(out_dir, output_loading_info=True)
     reloaded.eval()
     got = {k: getattr(reloaded.config, k) for k in ("n_layer", "n_head", "n_embd", "n_positions", "vocab_size")}
     want = {k: getattr(config, k) for k in got}
     if got != want or reloaded.config.activation_function != "gelu_new" or not reloaded.config.tie_word_embeddings:
         raise SystemExit(f"FAIL: the exported config.json describes {reloaded.config}, expected {want}")
+    if reloaded.config.eos_token_id != eot:
+        raise SystemExit(f"FAIL: config.json's eos_token_id is {reloaded.config.eos_token_id}, the tokenizer's <|endoftext|> is {eot}")
+    print(f"the export's tokenizer gives the run's ids ({len(want_ids)} tokens); eos_token_id {eot}")
     bad = {k: [x for x in v if not x.endswith(".attn.bias")] for k, v in info.items() if k != "error_msgs" and v}
     bad = {k: v for k, v in bad.items() if v}
     if bad or info.get("error_msgs"):

@@ -1,10 +1,13 @@
 // train/hf_export.cpp — see hf_export.h.
 #include "train/hf_export.h"
 
+#include <filesystem>
+
 #include "checkpoint/file_io.h"
 #include "checkpoint/hf_weights.h"
 #include "checkpoint/tools.h"
 #include "core/error.h"
+#include "core/log.h"
 
 namespace cairn {
 namespace {
@@ -18,6 +21,25 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 // GPT-2's own tokenizer ends every document with id 50256; other vocabularies have no
 // end-of-text id cairn knows, and GPT2Config would otherwise default to 50256.
 constexpr int64_t kGpt2Vocab = 50257;
+
+// The run directory of a checkpoint RUN/checkpoints/step_N ("" for a checkpoint elsewhere).
+std::string run_dir_of(const std::string& checkpoint_dir) {
+  const std::filesystem::path dir = std::filesystem::path(checkpoint_dir).lexically_normal();
+  const std::filesystem::path parent = (dir.has_filename() ? dir : dir.parent_path()).parent_path();
+  if (parent.filename() != "checkpoints") return "";
+  return parent.has_parent_path() ? parent.parent_path().string() : ".";
+}
+
+// The id of the tokenizer's end-of-text token (an added token "<|endoftext|>"), or null.
+json end_of_text_id(const std::string& tokenizer_json) {
+  try {
+    const json t = json::parse(ckpt::read_small_file(tokenizer_json, 1'000'000'000));
+    for (const json& a : t.value("added_tokens", json::array()))
+      if (a.value("content", "") == "<|endoftext|>" && a.contains("id")) return a["id"];
+  } catch (const json::exception&) {
+  }
+  return nullptr;
+}
 
 }  // namespace
 
@@ -56,13 +78,31 @@ std::vector<std::string> export_hf(const ckpt::Checkpoint& ckpt, const std::stri
   CAIRN_CHECK(ckpt.state().is_object() && ckpt.state().contains("model"), ckpt.dir,
               ": the checkpoint records no model (state.model), so no config.json can be written; export to a "
               "FILE.safetensors instead");
-  const json config = gpt2_hf_config(ckpt.state().at("model"));
+  json config = gpt2_hf_config(ckpt.state().at("model"));
+  // The run's tokenizer (kept in the run directory by `cairn train`, data/tokenizer.h) goes
+  // with the weights, so AutoTokenizer.from_pretrained(OUT) reads the ids the model knows.
+  const std::string run = run_dir_of(ckpt.dir);
+  const std::string tokenizer = run.empty() ? "" : ckpt::join_path(run, "tokenizer.json");
+  const bool with_tokenizer = !tokenizer.empty() && ckpt::is_file(tokenizer);
+  if (with_tokenizer) {
+    const json eot = end_of_text_id(tokenizer);
+    if (!eot.is_null()) config["bos_token_id"] = config["eos_token_id"] = eot;
+  } else if (!run.empty()) {
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(run, ec))
+      if (entry.path().extension() == ".tiktoken")
+        log_warn(entry.path().string(), ": a tiktoken ranks file, which transformers does not read: not exported");
+  }
   ckpt::make_dir(out);
   const std::string weights = ckpt::join_path(out, ckpt::kHfWeightsFile), config_path = ckpt::join_path(out, "config.json");
   ckpt::export_params(ckpt, weights);
   ckpt::write_file_atomic(config_path, config.dump(2) + "\n");
-  // TODO(tokenizer): when the run records a tokenizer, write its files here too.
-  return {weights, config_path};
+  std::vector<std::string> files = {weights, config_path};
+  if (with_tokenizer) {
+    files.push_back(ckpt::join_path(out, "tokenizer.json"));
+    ckpt::write_file_atomic(files.back(), ckpt::read_small_file(tokenizer, 1'000'000'000));
+  }
+  return files;
 }
 
 }  // namespace cairn

@@ -5,7 +5,10 @@
 //   existing or not)               needed, so `GPT2LMHeadModel.from_pretrained(OUT)` loads it
 //                                  as it is
 // config.json is built from the checkpoint's recorded model (state.model): GPT-2's keys,
-// tanh GELU, LayerNorm epsilon 1e-5, the LM head tied to wte, float32. Each file is written
+// tanh GELU, LayerNorm epsilon 1e-5, the LM head tied to wte, float32. When the checkpoint's
+// run directory holds the run's tokenizer.json, it is copied to OUT too (and its
+// <|endoftext|> id becomes bos/eos_token_id), so AutoTokenizer.from_pretrained(OUT) works; a
+// tiktoken ranks file is not (transformers does not read it: a warning says so). Each file is written
 // beside its final name and renamed into place, so an interrupted export leaves the previous
 // files or none, never a torn one.
 #pragma once
