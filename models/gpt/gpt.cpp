@@ -16,42 +16,53 @@
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
+#include <utility>
 
 #include "core/error.h"
 
 namespace cairn::gpt {
 
+template <class F>
+void GPT::for_each_activation(const GPTConfig& cfg, int B, int T, F&& f) {
+  const size_t L = cfg.n_layer, N = size_t(B) * T, C = cfg.n_embd, NH = cfg.n_head;
+  f(&GPT::encoded_, N * C);
+  f(&GPT::ln1_, L * N * C);
+  f(&GPT::ln1_stats_, L * 2 * N);
+  f(&GPT::qkv_, L * N * 3 * C);
+  f(&GPT::att_, L * B * NH * T * T);
+  f(&GPT::atty_, L * N * C);
+  f(&GPT::attproj_, N * C);
+  f(&GPT::res2_, L * N * C);
+  f(&GPT::ln2_, L * N * C);
+  f(&GPT::ln2_stats_, L * 2 * N);
+  f(&GPT::fch_, L * N * 4 * C);
+  f(&GPT::fch_gelu_, N * 4 * C);
+  f(&GPT::fcproj_, N * C);
+  f(&GPT::res3_, L * N * C);
+  f(&GPT::lnf_, N * C);
+  f(&GPT::lnf_stats_, 2 * N);
+  f(&GPT::logits_, N * size_t(cfg.padded_vocab()));
+  f(&GPT::losses_, N);
+  f(&GPT::d_res_, N * C);
+  f(&GPT::d_a_, N * C);
+  f(&GPT::d_b_, N * C);
+  f(&GPT::d_qkv_, N * 3 * C);
+  f(&GPT::d_fch_, 2 * N * 4 * C);
+  f(&GPT::drop_scratch_, N * C);
+  f(&GPT::tokens_, N);
+  f(&GPT::targets_, N);
+}
+
 GPT::GPT(const GPTConfig& cfg, int B, int T, const KernelOps& ops)
     : cfg_(cfg), layout_(build_layout(cfg)), ops_(&ops), B_(B), T_(T) {
   CAIRN_CHECK(T >= 1 && T <= cfg.seq_len, "[gpt] sequence length ", T, " outside [1, ", cfg.seq_len, "]");
   CAIRN_CHECK(cfg.n_embd % cfg.n_head == 0, "[gpt] n_embd ", cfg.n_embd, " not divisible by n_head ", cfg.n_head);
-  const size_t L = cfg.n_layer, N = size_t(B) * T, C = cfg.n_embd, NH = cfg.n_head;
-  encoded_ = DeviceBuffer<float>(ops, N * C);
-  ln1_ = DeviceBuffer<float>(ops, L * N * C);
-  ln1_stats_ = DeviceBuffer<float>(ops, L * 2 * N);
-  qkv_ = DeviceBuffer<float>(ops, L * N * 3 * C);
-  att_ = DeviceBuffer<float>(ops, L * B * NH * T * T);
-  atty_ = DeviceBuffer<float>(ops, L * N * C);
-  attproj_ = DeviceBuffer<float>(ops, N * C);
-  res2_ = DeviceBuffer<float>(ops, L * N * C);
-  ln2_ = DeviceBuffer<float>(ops, L * N * C);
-  ln2_stats_ = DeviceBuffer<float>(ops, L * 2 * N);
-  fch_ = DeviceBuffer<float>(ops, L * N * 4 * C);
-  fch_gelu_ = DeviceBuffer<float>(ops, N * 4 * C);
-  fcproj_ = DeviceBuffer<float>(ops, N * C);
-  res3_ = DeviceBuffer<float>(ops, L * N * C);
-  lnf_ = DeviceBuffer<float>(ops, N * C);
-  lnf_stats_ = DeviceBuffer<float>(ops, 2 * N);
-  logits_ = DeviceBuffer<float>(ops, N * size_t(cfg.padded_vocab()));
-  losses_ = DeviceBuffer<float>(ops, N);
-  d_res_ = DeviceBuffer<float>(ops, N * C);
-  d_a_ = DeviceBuffer<float>(ops, N * C);
-  d_b_ = DeviceBuffer<float>(ops, N * C);
-  d_qkv_ = DeviceBuffer<float>(ops, N * 3 * C);
-  d_fch_ = DeviceBuffer<float>(ops, 2 * N * 4 * C);
-  drop_scratch_ = DeviceBuffer<float>(ops, N * C);
-  tokens_ = DeviceBuffer<int32_t>(ops, N);
-  targets_ = DeviceBuffer<int32_t>(ops, N);
+  for_each_activation(cfg, B, T, [&](auto member, size_t n) {
+    auto& buffer = this->*member;
+    buffer = std::remove_reference_t<decltype(buffer)>(ops, n);
+  });
+  const size_t N = size_t(B) * T;
   host_losses_.resize(N);
 
   auto at = [&](const std::string& name) { return layout_.find(name).offset; };
@@ -239,23 +250,22 @@ const float* GPT::logits() {
   return host_logits_.data();
 }
 
+// Element size of the buffer a GPT member pointer names.
+template <class Buffer>
+constexpr size_t element_bytes(Buffer GPT::*) {
+  return sizeof(*std::declval<Buffer&>().data());
+}
+
 size_t activation_bytes_for(const GPTConfig& cfg, int B, int T) {
-  // The buffers of GPT::GPT, in its order.
-  const size_t L = cfg.n_layer, N = size_t(B) * T, C = cfg.n_embd, NH = cfg.n_head, Vp = cfg.padded_vocab();
-  const size_t floats = N * C + L * N * C + L * 2 * N + L * N * 3 * C + L * B * NH * T * T + L * N * C + N * C +
-                        L * N * C + L * N * C + L * 2 * N + L * N * 4 * C + N * 4 * C + N * C + L * N * C + N * C +
-                        2 * N + N * Vp + N + N * C + N * C + N * C + N * 3 * C + 2 * N * 4 * C + N * C;
-  return floats * sizeof(float) + 2 * N * sizeof(int32_t);
+  size_t total = 0;
+  GPT::for_each_activation(cfg, B, T, [&](auto member, size_t n) { total += n * element_bytes(member); });
+  return total;
 }
 
 size_t GPT::activation_bytes() const {
   size_t total = 0;
-  for (const DeviceBuffer<float>* b :
-       {&encoded_, &ln1_, &ln1_stats_, &qkv_, &att_, &atty_, &attproj_, &res2_, &ln2_, &ln2_stats_, &fch_,
-        &fch_gelu_, &fcproj_, &res3_, &lnf_, &lnf_stats_, &logits_, &losses_, &d_res_, &d_a_, &d_b_, &d_qkv_,
-        &d_fch_, &drop_scratch_})
-    total += b->bytes();
-  return total + tokens_.bytes() + targets_.bytes();
+  for_each_activation(cfg_, B_, T_, [&](auto member, size_t) { total += (this->*member).bytes(); });
+  return total;
 }
 
 }  // namespace cairn::gpt

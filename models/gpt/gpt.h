@@ -7,9 +7,12 @@
 // The vocabulary is padded to a multiple of 64 (Vp); padded logits are masked out of the loss
 // and the padded embedding rows stay zero.
 //
-// Parameters, gradients and AdamW moments share one canonical layout (ParamLayout): the HF
-// GPT-2 tensors in state-dict order with HF names and shapes (Conv1D weights are [in, out]),
-// each starting on a 16-float boundary, total padded to a multiple of kChunkFloats.
+// Parameters, gradients and AdamW moments share one canonical layout (models::ParamLayout):
+// the HF GPT-2 tensors in state-dict order with HF names and shapes (Conv1D weights are
+// [in, out]), each starting on a 16-float boundary, total padded to a multiple of kChunkFloats.
+//
+// The runtime reaches this family only through models/model.h: family() is its entry in
+// models/registry.cpp (model.arch = "gpt2"). GPTConfig and GPT are public for the model tests.
 //
 // GPT owns the activation buffers for one micro-batch of B sequences and computes
 // forward (loss) and backward (gradient ADDED into a flat gradient buffer) through kernels/.
@@ -24,6 +27,7 @@
 
 #include "kernels/kernels.h"
 #include "kernels/ops.h"
+#include "models/model.h"
 
 namespace cairn::gpt {
 
@@ -37,69 +41,60 @@ struct GPTConfig {
   int padded_vocab() const { return (vocab_size + 63) / 64 * 64; }
 };
 
-struct ParamTensor {
-  std::string name;                   // HF GPT-2 name, e.g. "h.3.mlp.c_fc.weight"
-  std::vector<int64_t> shape;         // stored shape
-  std::vector<int64_t> export_shape;  // shape with the real vocabulary (wte), else == shape
-  int64_t offset = 0;                 // into the flat buffer, in floats
-  int64_t numel = 0;
-  bool decay = false;                 // weight decay applies (matrices, not biases/LayerNorm)
-};
+// The GPT-2 view of the [model] config section (the one place it is built).
+GPTConfig gpt_config(const ModelConfig& cfg);
 
-struct ParamLayout {
-  std::vector<ParamTensor> tensors;
-  int64_t total = 0;  // flat buffer length: multiple of kChunkFloats
-  int64_t n_params() const;  // real parameters (excluding padding and padded vocab rows)
-  const ParamTensor& find(const std::string& name) const;
-};
+// model.arch = "gpt2" (models/registry.cpp).
+const models::ModelFamily& family();
 
+using models::DropoutContext;
+using models::ParamLayout;
+using models::ParamTensor;
+
+// The layout carries GPT-2's initialisation (models::init_params draws it): weights
+// N(0, 0.02), residual projections (attn.c_proj, mlp.c_proj) N(0, 0.02/sqrt(2*n_layer)),
+// biases 0, LayerNorm weight 1 / bias 0, padded vocabulary rows and inter-tensor padding 0.
 ParamLayout build_layout(const GPTConfig& cfg);
-
-// GPT-2 initialisation from Philox(seed, kInit): weights N(0, 0.02), residual projections
-// (attn.c_proj, mlp.c_proj) N(0, 0.02/sqrt(2*n_layer)), biases 0, LayerNorm weight 1 / bias 0,
-// padded vocabulary rows and inter-tensor padding 0. Element e of tensor i draws from counter
-// (low 32 bits of e/2, i, high 32 bits of e/2, 0): the same bits on any rank and thread
-// count, and no repeats in tensors over 2^33 elements.
+// models::init_params(layout, params, seed); kept for the model tests.
 void init_params(const GPTConfig& cfg, const ParamLayout& layout, float* params, uint64_t seed);
-
-// Which dropout masks to use for one micro-batch (see DropoutSite in kernels.h).
-struct DropoutContext {
-  bool training = false;  // false: no dropout regardless of cfg.dropout
-  uint64_t seed = 0;
-  uint64_t step = 0;
-  uint32_t micro_batch = 0;
-};
 
 // Bytes of activation memory GPT(cfg, B, T) allocates (activation_bytes() of such a model),
 // computed without allocating: the trainer checks it against the memory available first.
 size_t activation_bytes_for(const GPTConfig& cfg, int B, int T);
 
-class GPT {
+class GPT : public models::Model {
  public:
   // Allocates activations (on ops' device) for micro-batches of B sequences of
   // T <= cfg.seq_len tokens.
   GPT(const GPTConfig& cfg, int B, int T, const KernelOps& ops = cpu_ops());
 
   const GPTConfig& config() const { return cfg_; }
-  const ParamLayout& layout() const { return layout_; }
+  const ParamLayout& layout() const override { return layout_; }
 
   // Mean cross-entropy over the B*T targets. With targets == nullptr only logits are computed
   // (see logits()). Keeps the activations for backward().
   double forward(const float* params, const int32_t* tokens, const int32_t* targets,
-                 const DropoutContext& drop);
+                 const DropoutContext& drop) override;
   // Adds d(loss * loss_scale)/d(params) into grads (flat, layout()). Must follow forward() with
   // targets, with the same dropout context.
-  void backward(const float* params, float* grads, float loss_scale);
+  void backward(const float* params, float* grads, float loss_scale) override;
 
   // Logits [B, T, Vp] of the last forward(), in host memory (copied from the device if needed).
-  const float* logits();
+  const float* logits() override;
+  int padded_vocab() const override { return cfg_.padded_vocab(); }
   const KernelOps& ops() const { return *ops_; }
   // Bytes of activation memory held on the device.
-  size_t activation_bytes() const;
-  int B() const { return B_; }
-  int T() const { return T_; }
+  size_t activation_bytes() const override;
+  int B() const override { return B_; }
+  int T() const override { return T_; }
 
  private:
+  // Calls f(&GPT::buffer, elements) for every activation buffer of GPT(cfg, B, T): the one
+  // list behind the constructor's allocations, activation_bytes() and activation_bytes_for().
+  template <class F>
+  static void for_each_activation(const GPTConfig& cfg, int B, int T, F&& f);
+  friend size_t activation_bytes_for(const GPTConfig& cfg, int B, int T);
+
   DropoutSite site(int layer, int which) const;
 
   // Offsets of every parameter tensor in the flat buffer, resolved once from layout_.

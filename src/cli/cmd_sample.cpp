@@ -1,11 +1,12 @@
 // cli/cmd_sample.cpp — `cairn sample RUN_DIR|CHECKPOINT --prompt "..."`: generate text from a
 // trained model with the byte tokenizer, temperature and top-k sampling.
 //
-// Reads RUN_DIR/config.toml (model shape) and RUN_DIR/model.safetensors (the final weights
-// with HF GPT-2 names, written at the end of training). Without a model.safetensors (a run
-// still training, or one made by `cairn ckpt import`), or given a checkpoint directory, it
-// reads the parameters of that checkpoint (the run's newest valid one) and the model shape
-// from its manifest. Draws come from Philox(seed, kSample) at counter (token index), so the
+// Reads RUN_DIR/config.toml (the [model] section: family and shape) and
+// RUN_DIR/model.safetensors (the final weights with the family's HF names, written at the end
+// of training). Without a model.safetensors (a run still training, or one made by `cairn ckpt
+// import`), or given a checkpoint directory, it reads the parameters of that checkpoint (the
+// run's newest valid one) and the [model] section of the config saved with it. The model
+// comes from the registry (models/model.h), so any family samples. Draws come from Philox(seed, kSample) at counter (token index), so the
 // same seed gives the same text.
 #include <algorithm>
 #include <cmath>
@@ -20,7 +21,7 @@
 #include "cli/commands.h"
 #include "core/philox.h"
 #include "data/prepare.h"
-#include "models/gpt/gpt.h"
+#include "models/model.h"
 #include "train/checkpoint_state.h"
 #include "train/config.h"
 
@@ -40,9 +41,9 @@ const char* kSampleHelp =
     "  --logits-out F    write the logits of the prompt's positions (n x vocab_size fp32) to F\n"
     "                    and exit (for comparing cairn's forward pass with other libraries)\n";
 
-void load_weights(const std::string& path, const gpt::ParamLayout& layout, float* params) {
+void load_weights(const std::string& path, const models::ParamLayout& layout, float* params) {
   ckpt::SafetensorsFile file = ckpt::SafetensorsFile::open(path);
-  for (const gpt::ParamTensor& t : layout.tensors) {
+  for (const models::ParamTensor& t : layout.tensors) {
     const ckpt::TensorEntry* e = file.find(t.name);
     CAIRN_CHECK(e, path, ": missing tensor ", t.name, " (was it written by a model with the same config?)");
     int64_t numel = 1;
@@ -55,7 +56,7 @@ void load_weights(const std::string& path, const gpt::ParamLayout& layout, float
 
 // A model to sample from: weights, shape and where they came from (see the file comment).
 struct LoadedModel {
-  gpt::GPTConfig cfg;
+  ModelConfig cfg;
   std::vector<float> params;
   std::string from;
 };
@@ -64,10 +65,11 @@ LoadedModel load_model(const fs::path& path) {
   LoadedModel m;
   if (fs::exists(path / "model.safetensors") && fs::exists(path / "config.toml")) {
     Config cfg = Config::load((path / "config.toml").string());
-    m.cfg = {cfg.model.n_layer, cfg.model.n_head, cfg.model.n_embd, cfg.model.seq_len, cfg.model.vocab_size, 0.0f};
+    m.cfg = cfg.model;
     m.from = (path / "model.safetensors").string();
-    m.params.assign(size_t(gpt::build_layout(m.cfg).total), 0.0f);
-    load_weights(m.from, gpt::build_layout(m.cfg), m.params.data());
+    const models::ParamLayout layout = models::build_layout(m.cfg);
+    m.params.assign(size_t(layout.total), 0.0f);
+    load_weights(m.from, layout, m.params.data());
     return m;
   }
   CAIRN_CHECK(fs::exists(path / ckpt::kManifestFile) || fs::is_directory(ckpt::checkpoints_dir(path.string())),
@@ -76,10 +78,9 @@ LoadedModel load_model(const fs::path& path) {
       ckpt::open_checkpoint(ckpt::resolve_checkpoint_path(path.string(), check_checkpoint_state_of), false);
   ck.verify_reads = true;
   check_checkpoint_state_of(ck);  // a checkpoint named directly is taken as it is: its record must hold
-  const nlohmann::json& model = ck.state().at("model");
-  m.cfg = {model.at("n_layer").get<int>(), model.at("n_head").get<int>(), model.at("n_embd").get<int>(),
-           model.at("seq_len").get<int>(), model.at("vocab_size").get<int>(), 0.0f};
-  const gpt::ParamLayout layout = gpt::build_layout(m.cfg);
+  // The saved config parses (check_checkpoint_state_of); its [model] section is the model.
+  m.cfg = Config::parse(ck.state().at("config").get<std::string>(), ck.dir + " (saved config)").model;
+  const models::ParamLayout layout = models::build_layout(m.cfg);
   bool same = layout.total == ck.layout().total && layout.tensors.size() == ck.layout().tensors.size();
   for (size_t i = 0; same && i < layout.tensors.size(); ++i)
     same = layout.tensors[i].name == ck.layout().tensors[i].name && layout.tensors[i].offset == ck.layout().tensors[i].offset;
@@ -117,8 +118,8 @@ int cmd_sample(int argc, char** argv) {
   }
   if (args.positional.size() != 1) throw UsageError("sample: expected one RUN_DIR (see cairn sample --help)");
   LoadedModel loaded = load_model(args.positional[0]);
-  const gpt::GPTConfig mc = loaded.cfg;
-  gpt::GPT model(mc, 1, mc.seq_len);
+  const ModelConfig& mc = loaded.cfg;
+  const std::unique_ptr<models::Model> model = models::create(mc, 1, mc.seq_len);
   const std::vector<float>& params = loaded.params;
 
   const std::string prompt = args.get("--prompt", "\n");
@@ -135,16 +136,16 @@ int cmd_sample(int argc, char** argv) {
   }
   if (tokens.empty()) tokens.push_back('\n');
 
-  const int T = mc.seq_len, Vp = mc.padded_vocab();
+  const int T = mc.seq_len, Vp = model->padded_vocab();
   if (args.has("--logits-out")) {
     CAIRN_CHECK(int(tokens.size()) <= T, "sample: --logits-out needs a prompt of at most ", T, " bytes");
     std::vector<int32_t> window(T, 0);
     std::copy(tokens.begin(), tokens.end(), window.begin());
-    model.forward(params.data(), window.data(), nullptr, gpt::DropoutContext{});
+    model->forward(params.data(), window.data(), nullptr, models::DropoutContext{});
     const std::string out = args.get("--logits-out");
     FILE* f = std::fopen(out.c_str(), "wb");
     CAIRN_CHECK(f, out, ": cannot open for writing");
-    for (size_t t = 0; t < tokens.size(); ++t) std::fwrite(model.logits() + t * Vp, sizeof(float), mc.vocab_size, f);
+    for (size_t t = 0; t < tokens.size(); ++t) std::fwrite(model->logits() + t * Vp, sizeof(float), mc.vocab_size, f);
     CAIRN_CHECK(std::fclose(f) == 0, out, ": write failed");
     return 0;
   }
@@ -154,8 +155,8 @@ int cmd_sample(int argc, char** argv) {
     // Causal model: the last min(len, T) tokens at positions [0, n); positions after are ignored.
     int n = int(std::min<size_t>(tokens.size(), size_t(T)));
     std::copy(tokens.end() - n, tokens.end(), window.begin());
-    model.forward(params.data(), window.data(), nullptr, gpt::DropoutContext{});
-    int next = sample_token(model.logits() + size_t(n - 1) * Vp, mc.vocab_size, temperature, int(top_k), uint32_t(i), seed);
+    model->forward(params.data(), window.data(), nullptr, models::DropoutContext{});
+    int next = sample_token(model->logits() + size_t(n - 1) * Vp, mc.vocab_size, temperature, int(top_k), uint32_t(i), seed);
     tokens.push_back(next);
     std::fputs(data::decode_bytes(&tokens.back(), 1).c_str(), stdout);
     std::fflush(stdout);

@@ -35,21 +35,16 @@ namespace fs = std::filesystem;
 namespace cairn {
 namespace {
 
-ckpt::Layout to_ckpt_layout(const gpt::ParamLayout& layout) {
+ckpt::Layout to_ckpt_layout(const models::ParamLayout& layout) {
   ckpt::Layout out;
   out.total = layout.total;
-  for (const gpt::ParamTensor& t : layout.tensors)
+  for (const models::ParamTensor& t : layout.tensors)
     out.tensors.push_back({t.name, t.shape, t.offset, t.numel, t.export_shape});
   return out;
 }
 
 double now_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-nlohmann::json model_json(const ModelConfig& m) {
-  return {{"n_layer", m.n_layer}, {"n_head", m.n_head}, {"n_embd", m.n_embd},
-          {"seq_len", m.seq_len}, {"vocab_size", m.vocab_size}, {"dropout", m.dropout}};
 }
 
 }  // namespace
@@ -73,7 +68,7 @@ nlohmann::json Trainer::state_json(int64_t step) const {
           {"lr_schedule", {{"step", step}, {"next_lr", optim::lr_at(step, cfg_.train.lr, cfg_.train.min_lr,
                                                                     cfg_.train.warmup_steps, cfg_.train.steps)}}},
           {"config", cfg_.to_toml()},
-          {"model", model_json(cfg_.model)},
+          {"model", cfg_.section_json("model")},
           {"data", data},
           {"world_size", W_},
           {"fingerprint", fingerprint_}};
@@ -345,7 +340,7 @@ void Trainer::write_final_outputs() {
   if (rank_ != 0) return;
   const std::vector<float> params = download_params();
   std::vector<ckpt::TensorSource> tensors;
-  for (const gpt::ParamTensor& t : model_->layout().tensors) {
+  for (const models::ParamTensor& t : model_->layout().tensors) {
     ckpt::TensorSource src;
     src.name = t.name;
     src.shape = t.export_shape;

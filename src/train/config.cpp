@@ -2,6 +2,7 @@
 // validation. See config.h.
 #include "train/config.h"
 
+#include <nlohmann/json.hpp>
 #include <toml++/toml.h>
 
 #include <cctype>
@@ -13,6 +14,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "models/model.h"
 
 namespace cairn {
 namespace {
@@ -27,6 +29,7 @@ struct Key {
   const char* doc;
   std::function<void(Config&, const toml::node&)> set;
   std::function<std::string(const Config&)> get;
+  std::function<nlohmann::json(const Config&)> json;
   std::string full() const { return std::string(section) + "." + name; }
 };
 
@@ -121,24 +124,29 @@ std::string toml_string_list(const std::vector<std::string>& v) {
         [](Config& c, const toml::node& n) {                                                     \
           c.sec.key = narrow_int<decltype(c.sec.key)>(as_int(n), #sec "." #key);                 \
         },                                                                                       \
-        [](const Config& c) { return std::to_string(c.sec.key); } }
+        [](const Config& c) { return std::to_string(c.sec.key); },                               \
+        [](const Config& c) { return nlohmann::json(c.sec.key); } }
 #define CAIRN_KEY_FLOAT(sec, key, req, doc)                                                      \
   Key { #sec, #key, Kind::kFloat, req, doc,                                                      \
         [](Config& c, const toml::node& n) { c.sec.key = as_float(n); },                         \
-        [](const Config& c) { return toml_float(c.sec.key); } }
+        [](const Config& c) { return toml_float(c.sec.key); },                                   \
+        [](const Config& c) { return nlohmann::json(c.sec.key); } }
 #define CAIRN_KEY_BOOL(sec, key, req, doc)                                                       \
   Key { #sec, #key, Kind::kBool, req, doc,                                                       \
         [](Config& c, const toml::node& n) { c.sec.key = as_bool(n); },                          \
-        [](const Config& c) { return std::string(c.sec.key ? "true" : "false"); } }
+        [](const Config& c) { return std::string(c.sec.key ? "true" : "false"); },               \
+        [](const Config& c) { return nlohmann::json(c.sec.key); } }
 #define CAIRN_KEY_STRING(sec, key, req, doc)                                                     \
   Key { #sec, #key, Kind::kString, req, doc,                                                     \
         [](Config& c, const toml::node& n) { c.sec.key = as_string(n); },                        \
-        [](const Config& c) { return toml_string(c.sec.key); } }
+        [](const Config& c) { return toml_string(c.sec.key); },                                  \
+        [](const Config& c) { return nlohmann::json(c.sec.key); } }
 
 #define CAIRN_KEY_STRING_LIST(sec, key, req, doc)                                                \
   Key { #sec, #key, Kind::kStringList, req, doc,                                                 \
         [](Config& c, const toml::node& n) { c.sec.key = as_string_list(n); },                   \
-        [](const Config& c) { return toml_string_list(c.sec.key); } }
+        [](const Config& c) { return toml_string_list(c.sec.key); },                             \
+        [](const Config& c) { return nlohmann::json(c.sec.key); } }
 
 const std::vector<Key>& keys() {
   static const std::vector<Key> all = {
@@ -151,6 +159,7 @@ const std::vector<Key>& keys() {
       CAIRN_KEY_BOOL(run, profile, false, "time every kernel call and print, at the end, where a step's time goes (ms per step by op; adds a clock read per call, a device synchronize per call on cuda)"),
       CAIRN_KEY_FLOAT(run, comm_timeout_s, false, "cuda: seconds an NCCL collective may take before the job ends with an error naming the rank, the collective and the step (a peer died or hangs); checkpoint saves and resume do not count; 0 = no limit"),
       CAIRN_KEY_BOOL(run, tensorboard, false, "rank 0 writes TensorBoard event files to run.dir/tensorboard (train/val loss, lr, grad norm, tokens/s, checkpoint bytes and seconds)"),
+      CAIRN_KEY_STRING(model, arch, false, "model family: a name registered in models/registry.cpp (docs/models.md); gpt2 = GPT-2"),
       CAIRN_KEY_INT(model, n_layer, true, "transformer blocks"),
       CAIRN_KEY_INT(model, n_head, true, "attention heads; must divide n_embd"),
       CAIRN_KEY_INT(model, n_embd, true, "channels"),
@@ -270,6 +279,11 @@ void validate(const Config& c, const ErrorSource& src) {
   need(c.run.threads >= 0, str("run.threads must be >= 0 (got ", c.run.threads, ")"));
   need(c.run.comm_timeout_s >= 0, str("run.comm_timeout_s must be >= 0 (got ", c.run.comm_timeout_s, ")"));
   need(c.run.log_every >= 1, str("run.log_every must be >= 1 (got ", c.run.log_every, ")"));
+  try {
+    models::family(c.model.arch);
+  } catch (const Error& e) {
+    need(false, e.what());
+  }
   need(c.model.n_layer >= 1, str("model.n_layer must be >= 1 (got ", c.model.n_layer, ")"));
   need(c.model.n_head >= 1, str("model.n_head must be >= 1 (got ", c.model.n_head, ")"));
   need(c.model.n_embd >= 1 && c.model.n_embd % c.model.n_head == 0,
@@ -373,6 +387,13 @@ std::string Config::to_toml() const {
     os << k.name << " = " << k.get(*this) << "\n";
   }
   return os.str();
+}
+
+nlohmann::json Config::section_json(const std::string& section) const {
+  nlohmann::json out = nlohmann::json::object();
+  for (const Key& k : keys())
+    if (section == k.section) out[k.name] = k.json(*this);
+  return out;
 }
 
 std::vector<std::string> config_differences(const Config& before, const Config& after) {

@@ -11,6 +11,10 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "models/model_config.h"  // ModelConfig: the [model] section
+
 namespace cairn {
 
 struct RunConfig {
@@ -23,15 +27,6 @@ struct RunConfig {
   bool tensorboard = false;   // rank 0 writes TensorBoard events to run.dir/tensorboard
   bool profile = false;       // time every kernel; print where a step's time goes at the end
   double comm_timeout_s = 300; // cuda: a collective not done by then ends the job (0: no limit)
-};
-
-struct ModelConfig {
-  int n_layer = 0;
-  int n_head = 0;
-  int n_embd = 0;
-  int seq_len = 0;
-  int vocab_size = 0;
-  double dropout = 0.0;
 };
 
 struct TrainConfig {
@@ -90,6 +85,9 @@ struct Config {
                       const std::vector<std::string>& overrides = {});
   // Every key with its resolved value, as TOML, in declaration order.
   std::string to_toml() const;
+  // One section's keys and values as a JSON object, e.g. section_json("model") is the
+  // checkpoint's state.model record (whatever keys the model family has).
+  nlohmann::json section_json(const std::string& section) const;
 };
 
 // "section.key: old -> new" for every key whose value differs, in declaration order.

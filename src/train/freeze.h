@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "core/sharding.h"
-#include "models/gpt/gpt.h"
+#include "models/model.h"
 
 namespace cairn {
 
@@ -25,6 +25,6 @@ struct FrozenSet {
 
 // Throws cairn::Error naming the pattern if one matches no tensor (a typo would otherwise
 // silently train everything).
-FrozenSet frozen_tensors(const gpt::ParamLayout& layout, const std::vector<std::string>& patterns);
+FrozenSet frozen_tensors(const models::ParamLayout& layout, const std::vector<std::string>& patterns);
 
 }  // namespace cairn

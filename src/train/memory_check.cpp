@@ -11,7 +11,7 @@
 #include "comm/tree_split.h"
 #include "core/error.h"
 #include "core/sharding.h"
-#include "models/gpt/gpt.h"
+#include "models/model.h"
 
 namespace cairn {
 namespace {
@@ -44,9 +44,7 @@ std::string MemoryEstimate::describe() const {
 }
 
 MemoryEstimate estimate_rank_memory(const Config& cfg, int world, int rank) {
-  const gpt::GPTConfig model{cfg.model.n_layer, cfg.model.n_head, cfg.model.n_embd, cfg.model.seq_len,
-                             cfg.model.vocab_size, float(cfg.model.dropout)};
-  const int64_t total = gpt::build_layout(model).total;
+  const int64_t total = models::build_layout(cfg.model).total;
   const int64_t owned = owned_range(total, rank, world).size();
   const int64_t f = int64_t(sizeof(float));
   MemoryEstimate e;
@@ -61,7 +59,7 @@ MemoryEstimate estimate_rank_memory(const Config& cfg, int world, int rank) {
   e.gradients = int64_t(split.parts(rank) + levels - 1) * total * f;
   if (world > 1) e.gradients += reduce_scatter_scratch_floats(total, split) * f;
   e.optimizer = 2 * owned * f;
-  e.activations = int64_t(gpt::activation_bytes_for(model, cfg.train.micro_batch, cfg.model.seq_len));
+  e.activations = int64_t(models::activation_bytes(cfg.model, cfg.train.micro_batch, cfg.model.seq_len));
   // An async save's snapshot of params, m and v (owned slices) or, at a fresh start, the
   // host initialisation buffer: whichever is larger (never both at once).
   e.staging = std::max(3 * owned * f, total * f);

@@ -3,7 +3,7 @@
 // model or batch that cannot fit used to die of std::bad_alloc after creating the run dir).
 //
 // The estimate adds up the buffers the trainer allocates for a rank (trainer.cpp setup and
-// fresh_start, models/gpt/gpt.cpp, the checkpoint savers): the full parameter replica, the
+// fresh_start, the model family's activations, the checkpoint savers): the full parameter replica, the
 // gradient partials and tree levels plus the reduce-scatter scratch (W > 1), AdamW m and v over
 // the owned slice (ZeRO-1), the model's activations for one micro-batch, and the checkpoint
 // staging (an async save's snapshot of the owned params/m/v; at a fresh start the

@@ -60,7 +60,7 @@ Trainer::Trainer(Config cfg, Comm& comm, TrainOptions opts)
 
 Trainer::~Trainer() = default;
 
-gpt::DropoutContext Trainer::dropout_for(int64_t step, int k) const {
+models::DropoutContext Trainer::dropout_for(int64_t step, int k) const {
   return {true, uint64_t(cfg_.train.seed), uint64_t(step), uint32_t(k)};
 }
 
@@ -124,8 +124,6 @@ void Trainer::setup() {
   }
 
   // Model.
-  model_cfg_ = {cfg_.model.n_layer, cfg_.model.n_head, cfg_.model.n_embd, cfg_.model.seq_len,
-                cfg_.model.vocab_size, float(cfg_.model.dropout)};
   // run.device picks the kernels and the memory (kernels/ops.h): every training buffer below
   // lives on that device and the step runs the same code on both (see trainer.h).
   ops_ = &ops_for_device(cfg_.run.device);
@@ -134,8 +132,8 @@ void Trainer::setup() {
   setup_comms();
   fingerprint_ = determinism_fingerprint(cfg_.run.device);
   warn_if_ranks_differ();
-  model_ = std::make_unique<gpt::GPT>(model_cfg_, cfg_.train.micro_batch, cfg_.model.seq_len, *ops_);
-  const gpt::ParamLayout& layout = model_->layout();
+  model_ = models::create(cfg_.model, cfg_.train.micro_batch, cfg_.model.seq_len, *ops_);
+  const models::ParamLayout& layout = model_->layout();
   params_ = DeviceBuffer<float>(*ops_, size_t(layout.total));
   // One buffer per subtree of this rank's block (its partial sums), and the tree levels
   // below a subtree's root that the largest one needs: at a power-of-two W dividing G, one
@@ -250,7 +248,7 @@ void Trainer::warn_if_ranks_differ() const {
 // identical by construction even where ranks' libm would round a log/cos differently.
 void Trainer::fresh_start() {
   std::vector<float> init(params_.size());
-  gpt::init_params(model_cfg_, model_->layout(), init.data(), uint64_t(cfg_.train.seed));
+  models::init_params(model_->layout(), init.data(), uint64_t(cfg_.train.seed));
   skew_init_for_test(init);
   params_.upload(init.data(), init.size());
   allgather_owned(*data_comm_, params_.data(), int64_t(params_.size()));
@@ -342,7 +340,7 @@ double Trainer::evaluate() {
   const float* params = params_.data();
   for (int e = E * rank_ / W_; e < E * (rank_ + 1) / W_; ++e) {
     data::fill_sequences(*val_data_, int64_t(e) * m, m, inputs.data(), targets.data());
-    losses[e] = model_->forward(params, inputs.data(), targets.data(), gpt::DropoutContext{});
+    losses[e] = model_->forward(params, inputs.data(), targets.data(), models::DropoutContext{});
   }
   comm_.allgatherv_bytes(losses.data() + displs[rank_] / sizeof(double), losses.data(), counts, displs);
   double sum = 0;

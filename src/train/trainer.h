@@ -32,7 +32,7 @@
 #include "data/dataset.h"
 #include "data/loader.h"
 #include "kernels/ops.h"
-#include "models/gpt/gpt.h"
+#include "models/model.h"
 #include "optim/adamw.h"
 #include "train/config.h"
 #include "train/metrics.h"
@@ -97,7 +97,7 @@ class Trainer {
   void setup_comms();
   std::vector<float> download_params() const;  // the full parameters in host memory
   std::vector<ckpt::OwnedSlice> live_slices();  // this rank's params/adam_m/adam_v, on ops_'s device
-  gpt::DropoutContext dropout_for(int64_t step, int k) const;
+  models::DropoutContext dropout_for(int64_t step, int k) const;
 
   Config cfg_;
   Comm& comm_;
@@ -107,8 +107,7 @@ class Trainer {
   TreeSplit split_;               // how the W ranks share the canonical gradient tree
   int k_begin_ = 0, k_end_ = 0;  // this rank's micro-batch block
 
-  gpt::GPTConfig model_cfg_;
-  std::unique_ptr<gpt::GPT> model_;
+  std::unique_ptr<models::Model> model_;  // model.arch's family (models/registry.cpp)
   const KernelOps* ops_ = nullptr;  // run.device's kernels and memory
   nlohmann::json fingerprint_;      // this build and machine (train/fingerprint.h); rank 0's is saved
   // Device buffers (data_comm_) and control messages: votes, stop agreement (control_comm_).

@@ -1,0 +1,79 @@
+// models/gpt/family.cpp — GPT-2 as a model family (model.arch = "gpt2"): what
+// models/registry.cpp registers, the [model] config turned into a GPTConfig, and how GPT-2
+// tensors appear in Hugging Face files and config.json.
+#include <algorithm>
+#include <regex>
+
+#include "core/error.h"
+#include "models/gpt/gpt.h"
+
+namespace cairn::gpt {
+namespace {
+
+models::ParamLayout layout_of(const ModelConfig& cfg) { return build_layout(gpt_config(cfg)); }
+
+std::unique_ptr<models::Model> create(const ModelConfig& cfg, int B, int T, const KernelOps& ops) {
+  return std::make_unique<GPT>(gpt_config(cfg), B, T, ops);
+}
+
+size_t activation_bytes(const ModelConfig& cfg, int B, int T) { return activation_bytes_for(gpt_config(cfg), B, T); }
+
+// GPT2LMHeadModel.save_pretrained: names with or without "transformer.", the attention-mask
+// buffers h.N.attn.bias / h.N.attn.masked_bias, and lm_head.weight tied to wte.weight.
+models::HfNames hf_names(const ModelConfig&) {
+  return {{"transformer."}, R"(h\.\d+\.attn\.(bias|masked_bias))", "lm_head.weight", "wte.weight", "GPT-2"};
+}
+
+// n_head cannot be seen in the tensor shapes, so config.json is where a mismatch shows.
+std::vector<std::string> check_hf_config(const nlohmann::json& j, const ModelConfig& m) {
+  std::vector<std::string> diffs;
+  auto want = [&](const char* hf_key, const char* key, int64_t value) {
+    if (j.contains(hf_key) && j[hf_key].is_number_integer() && j[hf_key].get<int64_t>() != value)
+      diffs.push_back(str("model.", key, " = ", value, " but config.json has ", hf_key, " = ", j[hf_key].get<int64_t>()));
+  };
+  want("n_layer", "n_layer", m.n_layer);
+  want("n_head", "n_head", m.n_head);
+  want("n_embd", "n_embd", m.n_embd);
+  want("vocab_size", "vocab_size", m.vocab_size);
+  want("n_positions", "seq_len", m.seq_len);
+  if (j.contains("activation_function") && j["activation_function"].is_string()) {
+    const std::string act = j["activation_function"].get<std::string>();
+    if (act != "gelu_new" && act != "gelu_pytorch_tanh")
+      diffs.push_back(str("config.json has activation_function = ", act, "; cairn's GPT-2 uses tanh GELU (gelu_new)"));
+  }
+  return diffs;
+}
+
+std::string describe_hf_file(const std::vector<std::pair<std::string, std::vector<int64_t>>>& tensors) {
+  std::vector<std::string> parts;
+  int max_layer = -1;
+  static const std::regex layer_re(R"(h\.(\d+)\..*)");
+  const std::vector<int64_t>* wte = nullptr;
+  const std::vector<int64_t>* wpe = nullptr;
+  for (const auto& [name, shape] : tensors) {
+    std::smatch m;
+    if (std::regex_match(name, m, layer_re)) max_layer = std::max(max_layer, std::stoi(m[1]));
+    if (name == "wte.weight") wte = &shape;
+    if (name == "wpe.weight") wpe = &shape;
+  }
+  if (max_layer >= 0) parts.push_back(str("n_layer=", max_layer + 1));
+  if (wte && wte->size() == 2) parts.push_back(str("vocab_size=", (*wte)[0], ", n_embd=", (*wte)[1]));
+  if (wpe && wpe->size() == 2) parts.push_back(str("seq_len=", (*wpe)[0]));
+  std::string s;
+  for (const auto& p : parts) s += (s.empty() ? "" : ", ") + p;
+  return s.empty() ? "no GPT-2 tensors" : s;
+}
+
+}  // namespace
+
+GPTConfig gpt_config(const ModelConfig& cfg) {
+  return {cfg.n_layer, cfg.n_head, cfg.n_embd, cfg.seq_len, cfg.vocab_size, float(cfg.dropout)};
+}
+
+const models::ModelFamily& family() {
+  static const models::ModelFamily f{"gpt2", layout_of, create, activation_bytes, hf_names, check_hf_config,
+                                     describe_hf_file};
+  return f;
+}
+
+}  // namespace cairn::gpt
