@@ -100,7 +100,7 @@ double AsyncSaver::wait_snapshot() {
   return waited;
 }
 
-std::optional<AsyncSaveResult> AsyncSaver::poll(Comm& comm) {
+std::optional<SaveResult> AsyncSaver::poll(Comm& comm) {
   if (!pending_) return std::nullopt;
   const double t0 = now_seconds();
   if (!comm.all_agree(done_.load(std::memory_order_acquire))) {
@@ -110,17 +110,17 @@ std::optional<AsyncSaveResult> AsyncSaver::poll(Comm& comm) {
   return commit_pending(comm, 0);
 }
 
-std::optional<AsyncSaveResult> AsyncSaver::finish(Comm& comm) {
+std::optional<SaveResult> AsyncSaver::finish(Comm& comm) {
   if (!pending_) return std::nullopt;
   const double t0 = now_seconds();
   if (writer_.joinable()) writer_.join();
   return commit_pending(comm, now_seconds() - t0);
 }
 
-AsyncSaveResult AsyncSaver::commit_pending(Comm& comm, double writer_wait_seconds) {
+SaveResult AsyncSaver::commit_pending(Comm& comm, double writer_wait_seconds) {
   if (writer_.joinable()) writer_.join();  // done_ was set: returns at once
   const double t0 = now_seconds();
-  AsyncSaveResult r;
+  SaveResult r;
   r.step = step_;
   r.commit = commit(comm, run_dir_, step_, layout_, record_, write_ok_, state_, retention_);
   fault_point("ckpt.committed", step_);

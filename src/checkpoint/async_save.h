@@ -54,9 +54,10 @@
 
 namespace cairn::ckpt {
 
-// How one asynchronous save went. Times in seconds; "stall" is what the training thread
-// spent on it, the rest ran beside training.
-struct AsyncSaveResult {
+// How one save went, asynchronous (AsyncSaver) or synchronous (SaveResult::synchronous):
+// one record for both, so reporting has one shape. Times in seconds; "stall" is what the
+// training thread spent on it, the rest ran beside training.
+struct SaveResult {
   int64_t step = 0;
   CommitResult commit;             // ok/error/dir/hash/bytes/write_seconds (slowest rank)
   double snapshot_seconds = 0;     // this rank's copy into staging (writer thread)
@@ -67,6 +68,15 @@ struct AsyncSaveResult {
   double wall_seconds = 0;         // start() to the end of the commit
   double stall_seconds() const {
     return start_seconds + snapshot_wait_seconds + writer_wait_seconds + commit_seconds;
+  }
+  // A synchronous save_checkpoint() as the same record: the training thread waited for all
+  // of it, so its whole time counts as commit (and stall).
+  static SaveResult synchronous(int64_t step, const SaveStats& s) {
+    SaveResult r;
+    r.step = step;
+    r.commit = s;  // the CommitResult part
+    r.commit_seconds = r.wall_seconds = s.seconds;
+    return r;
   }
 };
 
@@ -99,16 +109,16 @@ class AsyncSaver {
 
   // Collective (every rank at the same step boundary). Commits the pending save when every
   // rank's writer is done; nullopt while some writer is still busy or nothing is pending.
-  std::optional<AsyncSaveResult> poll(Comm& comm);
+  std::optional<SaveResult> poll(Comm& comm);
   // Collective. Waits for this rank's writer, then commits. nullopt when nothing is pending.
-  std::optional<AsyncSaveResult> finish(Comm& comm);
+  std::optional<SaveResult> finish(Comm& comm);
 
   // Bytes of staging memory held (0 before the first save).
   int64_t staging_bytes() const;
 
  private:
   void writer_main();
-  AsyncSaveResult commit_pending(Comm& comm, double writer_wait_seconds);
+  SaveResult commit_pending(Comm& comm, double writer_wait_seconds);
 
   // The pending request; written by start() before the writer thread is created and
   // read-only afterwards (thread creation orders them).

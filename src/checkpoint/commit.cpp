@@ -251,18 +251,8 @@ SaveStats save_checkpoint(Comm& comm, const std::string& run_dir, int64_t step, 
     mine.error = e.what();
   }
   fault_point("ckpt.shard_written", step);
-  CommitResult c = commit(comm, run_dir, step, layout, mine, ok, state, retention);
+  static_cast<CommitResult&>(stats) = commit(comm, run_dir, step, layout, mine, ok, state, retention);
   fault_point("ckpt.committed", step);
-
-  stats.ok = c.ok;
-  stats.error = c.error;
-  stats.dir = c.dir;
-  stats.logical_hash = c.logical_hash;
-  stats.bytes = c.bytes;
-  stats.logical_bytes = c.logical_bytes;
-  stats.pieces = c.pieces;
-  stats.referenced = c.referenced;
-  stats.write_seconds = c.write_seconds;
   stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   stats.gb_per_s = stats.seconds > 0 ? double(stats.bytes) / stats.seconds / 1e9 : 0;
   return stats;

@@ -42,15 +42,9 @@ struct CommitResult {
   std::vector<std::string> removed;  // checkpoints removed by retention
 };
 
-struct SaveStats {
-  bool ok = false;
-  std::string error;
-  std::string dir;
-  std::string logical_hash;
-  int64_t bytes = 0;     // all ranks' shards together
-  int64_t logical_bytes = 0;  // the floats saved
-  int64_t pieces = 0, referenced = 0;  // as in CommitResult
-  double write_seconds = 0;  // the slowest rank's write_shard
+// What save_checkpoint() returns: the commit's result (every rank's, the slowest rank's
+// write_seconds) and the save's own wall time.
+struct SaveStats : CommitResult {
   double seconds = 0;    // wall time of the whole save, commit included
   double gb_per_s = 0;   // bytes / seconds / 1e9
 };

@@ -13,7 +13,7 @@
 // flight), so for async saves the write's duration is a floor on the interval.
 //
 // `cairn train` logs the recommendation once, after the first save has measured C, when
-// checkpoint.mtbf_hours is set (train/checkpoint_saves.cpp).
+// checkpoint.mtbf_hours is set (train/checkpointer.cpp).
 #pragma once
 
 #include <cstdint>

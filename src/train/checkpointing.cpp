@@ -1,8 +1,10 @@
-// train/checkpointing.cpp — the trainer's side of checkpoints: what state is saved, how a
-// run resumes (any world size), and the final model.safetensors.
+// train/checkpointing.cpp — the trainer's side of checkpoints: what state is saved (the
+// saves themselves are train/checkpointer.h's), how a run resumes (any world size), and the
+// final model.safetensors.
 //
 // Saved per checkpoint (checkpoint/ stores it; DESIGN §3):
-//   buffers   params, adam_m, adam_v — each rank its owned slice (ZeRO-1)
+//   buffers   train/saved_buffers.h's list (params, adam_m, adam_v) — each rank its owned
+//             slice (ZeRO-1); resume reads back the same list
 //   state     logical: {step, loader, rng}  (hashed into the logical hash: world-size free)
 //             config (resolved TOML), model, data identity, world_size
 // The LR schedule is a pure function of (step, config) and the loader a pure function of
@@ -28,6 +30,7 @@
 #include "train/checkpoint_state.h"
 #include "train/fingerprint.h"
 #include "train/hf_import.h"
+#include "train/saved_buffers.h"
 #include "train/trainer.h"
 
 namespace fs = std::filesystem;
@@ -74,64 +77,9 @@ nlohmann::json Trainer::state_json(int64_t step) const {
           {"fingerprint", fingerprint_}};
 }
 
-// Saves step `step`: asynchronously (snapshot now, write in the background, commit at a
-// later step boundary; train/checkpoint_saves.cpp) when checkpoint.async is set and the
-// caller need not wait, else synchronously. Never two saves in flight: a pending one is
-// finished first.
-bool Trainer::save(int64_t step, bool wait) {
-  UntimedCollectives untimed;  // the commit vote waits for the slowest disk (comm/collective_wait.h)
-  const double t0 = now_seconds();
-  bool pending_ok = true;
-  if (saver_ && saver_->pending()) {
-    log_info("checkpoint step ", step, " is due while step ", saver_->pending_step(),
-             " is still being written: waiting for it (never two saves in flight)");
-    pending_ok = flush_saves();
-  }
-  const std::vector<ckpt::OwnedSlice> slices = live_slices();
-  ckpt::Retention retention{cfg_.checkpoint.keep_last, cfg_.checkpoint.keep_every};
-  const ckpt::Layout layout = to_ckpt_layout(model_->layout());
-  ckpt::ShardOptions options{cfg_.checkpoint.compress, cfg_.checkpoint.incremental, nullptr};
-  if (options.incremental) options.previous = ckpt::previous_for_incremental(*control_comm_, cfg_.run.dir, step);
-  if (saver_ && !wait) {  // the saver snapshots the slices through ops_ (checkpoint/snapshot.h)
-    const std::string error =
-        saver_->start(*control_comm_, cfg_.run.dir, step, layout, slices, state_json(step), retention, options);
-    if (error.empty()) return pending_ok;  // reported when it commits
-    log_warn("checkpoint at step ", step, " failed, earlier checkpoints are untouched: ", error);
-    metrics_->event({{"event", "checkpoint_failed"}, {"step", step}, {"error", error}});
-    ckpt_stall_s_ += now_seconds() - t0;
-    return false;
-  }
-  // Synchronous: the writer reads the slices in place where they are host memory, else from a
-  // snapshot through ops_ into staging (kept for the next synchronous save).
-  if (!sync_staging_) sync_staging_ = std::make_unique<ckpt::SnapshotStaging>(*ops_);
-  ckpt::SaveStats s = ckpt::save_checkpoint(*control_comm_, cfg_.run.dir, step, layout,
-                                            ckpt::host_readable(slices, *sync_staging_), state_json(step), retention,
-                                            options);
-  ckpt::AsyncSaveResult r;  // a synchronous save is all stall: the training thread waits
-  r.step = step;
-  r.commit.ok = s.ok;
-  r.commit.error = s.error;
-  r.commit.dir = s.dir;
-  r.commit.logical_hash = s.logical_hash;
-  r.commit.bytes = s.bytes;
-  r.commit.logical_bytes = s.logical_bytes;
-  r.commit.pieces = s.pieces;
-  r.commit.referenced = s.referenced;
-  r.commit.write_seconds = s.write_seconds;
-  r.commit_seconds = s.seconds;
-  r.wall_seconds = s.seconds;
-  report_save(r, false);
-  return s.ok;
-}
-
-// This rank's owned slices of params, adam_m and adam_v, where they live (ops_'s device).
-std::vector<ckpt::OwnedSlice> Trainer::live_slices() {
-  const Range owned = optimizer_->owned();
-  return {
-      {"params", params_.data() + owned.begin, owned.begin, owned.end},
-      {"adam_m", optimizer_->m(), owned.begin, owned.end},
-      {"adam_v", optimizer_->v(), owned.begin, owned.end},
-  };
+Checkpointer::Content Trainer::checkpoint_content() {
+  return {to_ckpt_layout(model_->layout()), live_slices(saved_buffers(params_, *optimizer_)),
+          [this](int64_t step) { return state_json(step); }};
 }
 
 // Rank 0 picks the newest checkpoint whose structure is sound (manifest, shard sizes and
@@ -191,24 +139,9 @@ bool Trainer::resume() {
     check_resume_compatible(st, chosen);
     choose_s += now_seconds() - t_try;
 
-    const Range owned = optimizer_->owned();
     std::string damage;
     try {
-      // Straight into the slices where they are host memory, else into a host buffer that is
-      // then uploaded to ops_'s device: checkpoints are device-independent, so one saved on
-      // either device resumes on either.
-      Progress loading("resume: reading " + chosen, 3 * owned.size() * int64_t(sizeof(float)), Progress::kBytes);
-      std::vector<float> host(ops_->host_visible ? 0 : size_t(owned.size()));
-      const std::pair<const char*, float*> buffers[] = {
-          {"params", params_.data() + owned.begin}, {"adam_m", optimizer_->m()}, {"adam_v", optimizer_->v()}};
-      for (const auto& [buffer, dest] : buffers) {
-        float* into = ops_->host_visible ? dest : host.data();
-        ckpt::read_flat_range_progress(ck, buffer, owned.begin, owned.end, into, loading);
-        if (into != dest) ops_->upload(dest, into, sizeof(float) * size_t(owned.size()));
-      }
-      loading.done();
-      if (cfg_.checkpoint.verify)
-        for (const char* b : {"params", "adam_m", "adam_v"}) ckpt::verify_partial_pieces(ck, b, owned.begin, owned.end);
+      read_saved_buffers(ck, saved_buffers(params_, *optimizer_), *ops_, cfg_.checkpoint.verify);
     } catch (const std::exception& e) {
       damage = e.what();
       if (damage.empty()) damage = "read failed";
@@ -232,7 +165,7 @@ bool Trainer::resume() {
     // Load time as a user sees it: choosing the checkpoint, every rank reading (and with
     // checkpoint.verify checksumming) its slice, the parameter all-gather.
     const double t1 = now_seconds();
-    const int64_t bytes = 3 * int64_t(params_.size()) * int64_t(sizeof(float));
+    const int64_t bytes = saved_buffers(params_, *optimizer_).full_bytes(int64_t(params_.size()));
     char timing[160];
     std::snprintf(timing, sizeof timing, "; %.1f MB of state in %.2f s (%.2f GB/s; choose %.2f s, read%s %.2f s)",
                   double(bytes) / 1e6, t1 - t0, double(bytes) / (t1 - t0) / 1e9, choose_s,

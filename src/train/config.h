@@ -59,7 +59,7 @@ struct CheckpointConfig {
   int64_t every_steps = 0;  // 0 = only at the end of training
   int keep_last = 3;
   int64_t keep_every = 0;   // also keep checkpoints whose step is a multiple; 0 = off
-  bool async = true;        // write in the background (train/checkpoint_saves.cpp)
+  bool async = true;        // write in the background (train/checkpointer.cpp)
   std::string compress = "none";
   bool incremental = false;
   bool verify = true;

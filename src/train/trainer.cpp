@@ -1,5 +1,5 @@
-// train/trainer.cpp — setup and the training loop (see trainer.h). Checkpoint save and
-// resume live in train/checkpointing.cpp.
+// train/trainer.cpp — setup and the training loop (see trainer.h). Checkpoint saves are
+// train/checkpointer.h's; what they hold and resume live in train/checkpointing.cpp.
 #include "train/trainer.h"
 
 #include <sys/stat.h>
@@ -314,7 +314,7 @@ Trainer::StepResult Trainer::train_step(int64_t step) {
   if (cfg_.train.grad_clip > 0 && r.grad_norm > cfg_.train.grad_clip)
     scale = float(cfg_.train.grad_clip / (r.grad_norm + 1e-6));
   r.lr = optim::lr_at(step, cfg_.train.lr, cfg_.train.min_lr, cfg_.train.warmup_steps, cfg_.train.steps);
-  wait_for_checkpoint_snapshot();  // an async save's snapshot of params/m/v must be taken
+  checkpointer_->before_update();  // an async save's snapshot of the saved buffers must be taken
   optimizer_->step(params_.data(), grads_owned, float(r.lr), step + 1, scale);
   ops_->synchronize();  // the phase times are the device's, not the launch queue's
   r.phases.optim_ms = now_ms() - t;
@@ -367,8 +367,7 @@ int Trainer::run() {
   loader_ = std::make_unique<data::Loader>(*train_data_, uint64_t(cfg_.train.seed), cfg_.train.micro_batch,
                                            cfg_.train.grad_accum, k_begin_, k_end_, start);
   install_preemption_handlers();
-  if (cfg_.checkpoint.async) saver_ = std::make_unique<ckpt::AsyncSaver>(*ops_);
-  loop_start_ms_ = now_ms();
+  checkpointer_ = std::make_unique<Checkpointer>(cfg_, *control_comm_, *ops_, *metrics_, checkpoint_content());
   int64_t profiled_steps = 0;  // run.profile: steps after this process's first (warm-up) one
   double profiled_ms = 0;
   StepPhases profiled_phases;
@@ -383,8 +382,7 @@ int Trainer::run() {
     // there to signal the process.
     fault_delay("train.step", step_);
     double ms = now_ms() - t0;
-    step_ms_sum_ += ms;
-    ++steps_timed_;
+    checkpointer_->step_done(ms);
     if (cfg_.run.profile && step_ == start + 1) reset_op_profile();
     if (cfg_.run.profile && step_ > start + 1) {
       ++profiled_steps;
@@ -396,21 +394,20 @@ int Trainer::run() {
     if (val_data_ && cfg_.train.eval_every > 0 && step_ % cfg_.train.eval_every == 0 && step_ < cfg_.train.steps)
       metrics_->val(step_, evaluate());
 
-    poll_saves();  // commit a background save once every rank's writer is done
+    checkpointer_->poll();  // commit a background save once every rank's writer is done
     if (control_comm_->any(preemption_requested())) {
       log_info("preemption notice received: saving step ", step_, " and exiting with status ", kExitPreempted);
-      CAIRN_CHECK(save(step_, /*wait=*/true), "preempted at step ", step_,
+      CAIRN_CHECK(checkpointer_->save_now(step_), "preempted at step ", step_,
                   " but the checkpoint could not be saved (see above)");
       return kExitPreempted;
     }
-    if (cfg_.checkpoint.every_steps > 0 && step_ % cfg_.checkpoint.every_steps == 0 && step_ < cfg_.train.steps)
-      save(step_, /*wait=*/false);
+    checkpointer_->maybe_save(step_);  // checkpoint.every_steps
   }
 
   if (cfg_.run.profile) report_profile(profiled_steps, profiled_ms, profiled_phases);
-  flush_saves();
+  checkpointer_->flush();
   if (val_data_) metrics_->val(step_, evaluate());
-  CAIRN_CHECK(save(step_, /*wait=*/true), "training finished but the final checkpoint could not be saved (see above)");
+  CAIRN_CHECK(checkpointer_->save_now(step_), "training finished but the final checkpoint could not be saved (see above)");
   write_final_outputs();
   if (!opts_.dump_final.empty()) dump_final(opts_.dump_final);
   log_info("done: ", step_, " steps; run directory ", cfg_.run.dir);

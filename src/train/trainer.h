@@ -23,9 +23,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
-#include "checkpoint/async_save.h"
 #include "checkpoint/lineage.h"
-#include "checkpoint/snapshot.h"
 #include "comm/comm.h"
 #include "comm/tree_split.h"
 #include "core/error.h"
@@ -34,6 +32,7 @@
 #include "kernels/ops.h"
 #include "models/model.h"
 #include "optim/adamw.h"
+#include "train/checkpointer.h"
 #include "train/config.h"
 #include "train/metrics.h"
 #include "train/run_lock.h"
@@ -74,18 +73,9 @@ class Trainer {
   };
   StepResult train_step(int64_t step);
   double evaluate();
-  // Checkpoint saves (train/checkpoint_saves.cpp). save() with wait = false saves
-  // asynchronously when checkpoint.async is set (finishing a save still in flight first);
-  // with wait = true it flushes any pending save and saves synchronously. false: the save
-  // failed (logged), earlier checkpoints intact.
-  bool save(int64_t step, bool wait);
-  void poll_saves();   // every step boundary: commit a finished async save
-  bool flush_saves();  // wait for and commit a pending async save; false if it failed
-  void wait_for_checkpoint_snapshot();  // before the optimizer update modifies the slices
-  void report_save(const ckpt::AsyncSaveResult& r, bool async);
-  // Once, after the first successful save, with checkpoint.mtbf_hours set: the interval
-  // Young/Daly's formula recommends (train/checkpoint_interval.h).
-  void report_checkpoint_interval(const ckpt::AsyncSaveResult& r, bool async);
+  // What every checkpoint holds (train/checkpointing.cpp): the layout, the saved buffers'
+  // live slices (train/saved_buffers.h) and state_json.
+  Checkpointer::Content checkpoint_content();
   // run.profile: where the timed steps' time went, op by op (log and metrics.jsonl).
   void report_profile(int64_t steps, double step_ms, const StepPhases& phases);
   nlohmann::json state_json(int64_t step) const;
@@ -96,7 +86,6 @@ class Trainer {
   void warn_if_ranks_differ() const;
   void setup_comms();
   std::vector<float> download_params() const;  // the full parameters in host memory
-  std::vector<ckpt::OwnedSlice> live_slices();  // this rank's params/adam_m/adam_v, on ops_'s device
   models::DropoutContext dropout_for(int64_t step, int k) const;
 
   Config cfg_;
@@ -124,7 +113,6 @@ class Trainer {
                                         // slice, summed into the first (the owned gradient)
   DeviceBuffer<double> chunk_sums_;          // the owned chunks' sums of squares (grad norm)
   std::unique_ptr<optim::AdamW> optimizer_;  // m and v of the owned slice
-  std::unique_ptr<ckpt::SnapshotStaging> sync_staging_;  // synchronous saves from a GPU
 
   std::unique_ptr<data::TokenDataset> train_data_, val_data_;
   std::unique_ptr<data::Loader> loader_;
@@ -133,12 +121,7 @@ class Trainer {
   ckpt::Lineage resumed_lineage_;  // recorded in the checkpoint resumed from (rank 0)
   std::string resumed_dir_;
 
-  std::unique_ptr<ckpt::AsyncSaver> saver_;  // null unless checkpoint.async
-  double loop_start_ms_ = 0;   // when the training loop started (for the overhead fraction)
-  double ckpt_stall_s_ = 0;    // training-thread seconds spent on checkpoints so far
-  double step_ms_sum_ = 0;     // train_step times of this process, for the step time
-  int64_t steps_timed_ = 0;
-  bool interval_reported_ = false;
+  std::unique_ptr<Checkpointer> checkpointer_;  // from the start of the training loop
 };
 
 }  // namespace cairn

@@ -44,7 +44,7 @@ TEST(AsyncSave, ShardsAreByteIdenticalToASynchronousSave) {
       ASSERT_EQ(saver.start(comm, async_run.path, 4, m.layout, m.slices(r, world), TestModel::state(4), keep(2)), "");
       EXPECT_TRUE(saver.pending());
       saver.wait_snapshot();
-      std::optional<AsyncSaveResult> a = saver.finish(comm);
+      std::optional<SaveResult> a = saver.finish(comm);
       ASSERT_TRUE(a.has_value());
       ASSERT_TRUE(a->commit.ok) << a->commit.error;
       EXPECT_FALSE(saver.pending());
@@ -69,7 +69,7 @@ TEST(AsyncSave, SnapshotIsolatesTheSaveFromLaterUpdates) {
   saver.wait_snapshot();
   for (float& x : m.params) x += 1.0f;  // the "optimizer update" after the snapshot
   for (float& x : m.adam_v) x = 0.0f;
-  std::optional<AsyncSaveResult> r = saver.finish(*comm);
+  std::optional<SaveResult> r = saver.finish(*comm);
   ASSERT_TRUE(r && r->commit.ok);
   Checkpoint c = open_checkpoint(r->commit.dir, true);
   for (const char* b : {"params", "adam_m", "adam_v"}) {
@@ -99,7 +99,7 @@ TEST(AsyncSave, PollCommitsOnlyAfterTheWriterIsDoneAndNeverTwoInFlight) {
                       "a save of step 6 is still in flight");
     comm.all_agree(true);  // both ranks have polled while held
     if (comm.rank() == 0) write_text(release, "");
-    std::optional<AsyncSaveResult> r;
+    std::optional<SaveResult> r;
     while (!(r = saver.poll(comm))) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     ASSERT_TRUE(r->commit.ok) << r->commit.error;
     EXPECT_EQ(r->step, 6);
@@ -128,7 +128,7 @@ TEST(AsyncSave, FailedBackgroundWriteFailsTheVoteAndKeepsEarlierCheckpoints) {
     AsyncSaver saver;
     std::string msg = saver.start(*c, run.path, 2, m.layout, m.slices(0, 1), TestModel::state(2), keep(2));
     if (msg.empty()) {
-      std::optional<AsyncSaveResult> r = saver.finish(*c);
+      std::optional<SaveResult> r = saver.finish(*c);
       msg = !r ? "nothing pending" : r->commit.ok ? "unexpectedly committed" : r->commit.error;
     }
     ssize_t ignored = ::write(fds[1], msg.data(), msg.size());

@@ -91,7 +91,7 @@ TEST(Snapshot, AsyncSaveFromTheDeviceIsByteIdenticalToAHostSave) {
       // The next "optimizer update" on the device, after the snapshot: not in the checkpoint.
       std::vector<float> ones(dev.buffers[0].size(), 1.0f);
       dev.buffers[0].upload(ones.data(), ones.size());
-      std::optional<AsyncSaveResult> a = saver.finish(comm);
+      std::optional<SaveResult> a = saver.finish(comm);
       ASSERT_TRUE(a && a->commit.ok) << (a ? a->commit.error : "nothing pending");
       EXPECT_EQ(a->commit.logical_hash, s.logical_hash);
     });

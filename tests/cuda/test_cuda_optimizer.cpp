@@ -103,7 +103,7 @@ TEST_F(CudaOptimizer, AsyncSaveFromTheGpuMatchesAHostSave) {
             "");
   saver.wait_snapshot();
   gpu().zero(bufs[0].data(), bufs[0].bytes());  // the next update, after the snapshot
-  std::optional<ckpt::AsyncSaveResult> r = saver.finish(*comm);
+  std::optional<ckpt::SaveResult> r = saver.finish(*comm);
   ASSERT_TRUE(r && r->commit.ok);
   EXPECT_EQ(r->commit.logical_hash, want.logical_hash);
   const std::string shard = "/checkpoints/step_00000005/" + ckpt::shard_file_name(0, 1);
