@@ -30,6 +30,7 @@
 #include "train/memory_check.h"
 #include "train/run_dir_shared.h"
 #include "train/signals.h"
+#include "train/step_profiler.h"
 #include "train/tensorboard/tensorboard.h"
 
 namespace fs = std::filesystem;
@@ -178,6 +179,7 @@ void Trainer::setup() {
   if (!cfg_.data.val.empty())
     val_data_ = std::make_unique<data::TokenDataset>(
         data::TokenDataset::open(cfg_.data.val, cfg_.model.vocab_size, cfg_.model.seq_len));
+  evaluator_ = std::make_unique<Evaluator>(cfg_, comm_, *model_, val_data_.get());
 
   const int64_t tokens_per_step = int64_t(G) * cfg_.train.micro_batch * cfg_.model.seq_len;
   metrics_ = std::make_unique<Metrics>(rank_ == 0 ? (fs::path(cfg_.run.dir) / "metrics.jsonl").string() : "",
@@ -326,51 +328,29 @@ Trainer::StepResult Trainer::train_step(int64_t step) {
   return r;
 }
 
-// Validation loss over the first train.eval_batches micro-batches of the validation set,
-// split over ranks, gathered and summed left to right.
-double Trainer::evaluate() {
-  const int E = cfg_.train.eval_batches, m = cfg_.train.micro_batch, T = cfg_.model.seq_len;
-  std::vector<double> losses(E, 0.0);
-  std::vector<int64_t> counts(W_), displs(W_);
-  for (int r = 0; r < W_; ++r) {
-    displs[r] = int64_t(E) * r / W_ * int64_t(sizeof(double));
-    counts[r] = int64_t(E) * (r + 1) / W_ * int64_t(sizeof(double)) - displs[r];
-  }
-  std::vector<int32_t> inputs(size_t(m) * T), targets(size_t(m) * T);
-  const float* params = params_.data();
-  for (int e = E * rank_ / W_; e < E * (rank_ + 1) / W_; ++e) {
-    data::fill_sequences(*val_data_, int64_t(e) * m, m, inputs.data(), targets.data());
-    losses[e] = model_->forward(params, inputs.data(), targets.data(), models::DropoutContext{});
-  }
-  comm_.allgatherv_bytes(losses.data() + displs[rank_] / sizeof(double), losses.data(), counts, displs);
-  double sum = 0;
-  for (double l : losses) sum += l;
-  return sum / E;
+// Nothing to train: re-saving the final step would only rewrite (and, killed mid-way,
+// endanger) the checkpoint the run already has.
+int Trainer::finish_already_done() {
+  log_info("already done: the checkpoint is at step ", step_, " and train.steps = ", cfg_.train.steps,
+           "; nothing to train, nothing saved (raise train.steps to continue, or --resume none to start over)");
+  // A crash between the final save and model.safetensors leaves only the checkpoint.
+  if (!fs::exists(fs::path(cfg_.run.dir) / "model.safetensors")) write_final_outputs();
+  if (!opts_.dump_final.empty()) dump_final(opts_.dump_final);
+  return 0;
 }
 
 int Trainer::run() {
   setup();
   const bool resumed = resume();
   if (!resumed) fresh_start();
-  if (resumed && step_ >= cfg_.train.steps) {
-    // Nothing to train: re-saving the final step would only rewrite (and, killed mid-way,
-    // endanger) the checkpoint the run already has.
-    log_info("already done: the checkpoint is at step ", step_, " and train.steps = ", cfg_.train.steps,
-             "; nothing to train, nothing saved (raise train.steps to continue, or --resume none to start over)");
-    // A crash between the final save and model.safetensors leaves only the checkpoint.
-    if (!fs::exists(fs::path(cfg_.run.dir) / "model.safetensors")) write_final_outputs();
-    if (!opts_.dump_final.empty()) dump_final(opts_.dump_final);
-    return 0;
-  }
+  if (resumed && step_ >= cfg_.train.steps) return finish_already_done();
   start_branch(resumed);
   const int64_t start = step_;
   loader_ = std::make_unique<data::Loader>(*train_data_, uint64_t(cfg_.train.seed), cfg_.train.micro_batch,
                                            cfg_.train.grad_accum, k_begin_, k_end_, start);
   install_preemption_handlers();
   checkpointer_ = std::make_unique<Checkpointer>(cfg_, *control_comm_, *ops_, *metrics_, checkpoint_content());
-  int64_t profiled_steps = 0;  // run.profile: steps after this process's first (warm-up) one
-  double profiled_ms = 0;
-  StepPhases profiled_phases;
+  StepProfiler profiler(cfg_.run.profile, start, rank_, *metrics_);
 
   while (step_ < cfg_.train.steps) {
     double t0 = now_ms();
@@ -381,18 +361,12 @@ int Trainer::run() {
     // A stuck rank (its peers' next collective times out); tests also hold the step boundary
     // there to signal the process.
     fault_delay("train.step", step_);
-    double ms = now_ms() - t0;
+    const double ms = now_ms() - t0;
     checkpointer_->step_done(ms);
-    if (cfg_.run.profile && step_ == start + 1) reset_op_profile();
-    if (cfg_.run.profile && step_ > start + 1) {
-      ++profiled_steps;
-      profiled_ms += ms;
-      profiled_phases += r.phases;
-    }
+    profiler.step_done(step_, ms, r.phases);
     metrics_->train_step(step_, r.loss, r.lr, r.grad_norm, ms, r.phases,
                          step_ % cfg_.run.log_every == 0 || step_ == cfg_.train.steps || step_ == start + 1);
-    if (val_data_ && cfg_.train.eval_every > 0 && step_ % cfg_.train.eval_every == 0 && step_ < cfg_.train.steps)
-      metrics_->val(step_, evaluate());
+    if (evaluator_->due(step_)) metrics_->val(step_, evaluator_->loss(params_.data()));
 
     checkpointer_->poll();  // commit a background save once every rank's writer is done
     if (control_comm_->any(preemption_requested())) {
@@ -404,9 +378,9 @@ int Trainer::run() {
     checkpointer_->maybe_save(step_);  // checkpoint.every_steps
   }
 
-  if (cfg_.run.profile) report_profile(profiled_steps, profiled_ms, profiled_phases);
+  profiler.report();
   checkpointer_->flush();
-  if (val_data_) metrics_->val(step_, evaluate());
+  if (evaluator_->enabled()) metrics_->val(step_, evaluator_->loss(params_.data()));
   CAIRN_CHECK(checkpointer_->save_now(step_), "training finished but the final checkpoint could not be saved (see above)");
   write_final_outputs();
   if (!opts_.dump_final.empty()) dump_final(opts_.dump_final);
@@ -434,49 +408,6 @@ void Trainer::dump_final(const std::string& path) {
   std::ofstream out(path, std::ios::binary);
   for (const auto* buf : {&params, &m, &v}) out.write(reinterpret_cast<const char*>(buf->data()), sizeof(float) * total);
   CAIRN_CHECK(out.good(), path, ": cannot write the final-state dump");
-}
-
-}  // namespace cairn
-
-namespace cairn {
-
-// run.profile: where a step's time went, from the second step of this process on (the first
-// one warms caches and allocates). Kernel ops are timed by profiled_ops(); the trainer's own
-// phases (reduce-scatter, norm + AdamW, all-gather) come from StepPhases; "other" is the
-// rest of the step (data loading, loss agreement, the gradient tree's bookkeeping).
-void Trainer::report_profile(int64_t steps, double step_ms, const StepPhases& phases) {
-  if (steps == 0) {
-    log_info("profile: needs at least 2 steps in this process (the first one is not timed)");
-    return;
-  }
-  const double per_step = step_ms / double(steps);
-  nlohmann::json ops = nlohmann::json::array();
-  double kernels_ms = 0;
-  std::string table = str("profile over ", steps, " steps (", per_step, " ms/step, rank ", rank_, "):\n",
-                          "  op                              calls/step    ms/step   share\n");
-  auto line = [&](const std::string& name, double calls, double ms) {
-    char buf[160];
-    std::snprintf(buf, sizeof buf, "  %-30s %10.1f %10.2f %6.1f%%\n", name.c_str(), calls, ms, 100.0 * ms / per_step);
-    table += buf;
-  };
-  double in_optim = 0;  // kernels the optimizer phase calls: in the op list already, counted once
-  for (const OpTime& t : op_profile()) {
-    const double ms = t.seconds * 1e3 / double(steps);
-    kernels_ms += ms;
-    if (t.op == "adamw_update" || t.op == "sumsq_chunks") in_optim += ms;
-    line(t.op, double(t.calls) / double(steps), ms);
-    ops.push_back({{"op", t.op}, {"calls_per_step", double(t.calls) / double(steps)}, {"ms_per_step", ms}});
-  }
-  const double optim = phases.optim_ms / double(steps), reduce = phases.reduce_ms / double(steps),
-               gather = phases.gather_ms / double(steps);
-  const double optim_rest = std::max(0.0, optim - in_optim);
-  line("[reduce-scatter]", 1, reduce);
-  line("[grad norm + AdamW]", 1, optim_rest);
-  line("[all-gather]", 1, gather);
-  line("[other]", 1, std::max(0.0, per_step - kernels_ms - reduce - optim_rest - gather));
-  log_info(table);
-  metrics_->event({{"event", "profile"}, {"steps", steps}, {"ms_per_step", per_step}, {"ops", ops},
-                   {"reduce_ms", reduce}, {"optim_ms", optim}, {"gather_ms", gather}});
 }
 
 }  // namespace cairn

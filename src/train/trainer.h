@@ -2,8 +2,13 @@
 //
 //   setup (validate world size, agree on config, build model/optimizer/data)
 //   resume (newest valid checkpoint, or a fresh init)
-//   for each step: train_step -> log -> evaluate -> checkpoint -> preemption check
+//   for each step: train_step -> log -> evaluate -> commit a finished save -> preemption
+//     check -> checkpoint if due
 //   final evaluation, final checkpoint, model.safetensors
+//
+// The policies live in components the loop calls: Checkpointer (when and how to save, what
+// it cost; train/checkpointer.h) over the one list of saved buffers (train/saved_buffers.h),
+// Evaluator (train/evaluator.h), StepProfiler (run.profile; train/step_profiler.h), Metrics.
 //
 // Data parallel over `comm` (DESIGN §2): rank r of W computes micro-batches
 // [r*G/W, (r+1)*G/W) of every step, gradients are combined by the canonical tree, each rank
@@ -34,6 +39,7 @@
 #include "optim/adamw.h"
 #include "train/checkpointer.h"
 #include "train/config.h"
+#include "train/evaluator.h"
 #include "train/metrics.h"
 #include "train/run_lock.h"
 
@@ -65,6 +71,7 @@ class Trainer {
   // Which branch of run.dir this process trains (checkpoint/lineage.h); other branches'
   // checkpoints are moved aside. Rank 0 decides; an error is every rank's.
   void start_branch(bool resumed);
+  int finish_already_done();  // resumed at or past train.steps: the final outputs only
   struct StepResult {
     double loss = 0;
     double grad_norm = 0;
@@ -72,12 +79,9 @@ class Trainer {
     StepPhases phases;
   };
   StepResult train_step(int64_t step);
-  double evaluate();
   // What every checkpoint holds (train/checkpointing.cpp): the layout, the saved buffers'
   // live slices (train/saved_buffers.h) and state_json.
   Checkpointer::Content checkpoint_content();
-  // run.profile: where the timed steps' time went, op by op (log and metrics.jsonl).
-  void report_profile(int64_t steps, double step_ms, const StepPhases& phases);
   nlohmann::json state_json(int64_t step) const;
   void check_resume_compatible(const nlohmann::json& state, const std::string& dir) const;
   void write_final_outputs();
@@ -117,6 +121,7 @@ class Trainer {
   std::unique_ptr<data::TokenDataset> train_data_, val_data_;
   std::unique_ptr<data::Loader> loader_;
   std::unique_ptr<Metrics> metrics_;
+  std::unique_ptr<Evaluator> evaluator_;  // the validation loss (train/evaluator.h)
   int64_t step_ = 0;  // optimizer steps completed
   ckpt::Lineage resumed_lineage_;  // recorded in the checkpoint resumed from (rank 0)
   std::string resumed_dir_;
