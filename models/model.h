@@ -95,6 +95,9 @@ struct HfNames {
   std::string ignored;                         // regex (full match, after stripping) of non-parameters
   std::string tied_head, tied_to;              // a head the model ties to a layout tensor (accepted
                                                // only if equal to it); empty: none
+  std::string cropped_rows;                    // a tensor (a position table) a file may hold more
+                                               // rows of: its first rows are the same model on
+                                               // shorter sequences; empty: none
   std::string describe;                        // what the family is called in messages, e.g. "GPT-2"
 };
 
@@ -106,6 +109,8 @@ struct ModelFamily {
   HfNames (*hf_names)(const ModelConfig& cfg);
   // HF config.json (parsed) against the cairn config: one line per key that disagrees.
   std::vector<std::string> (*check_hf_config)(const nlohmann::json& config_json, const ModelConfig& cfg);
+  // HF config.json for an export (`ckpt export DIR`), loadable by transformers' from_pretrained.
+  nlohmann::json (*hf_config)(const ModelConfig& cfg);
   // What a file's tensors (HF names, shapes) say about its model, for error messages,
   // e.g. "n_layer=12, vocab_size=50257, n_embd=768".
   std::string (*describe_hf_file)(const std::vector<std::pair<std::string, std::vector<int64_t>>>& tensors);

@@ -21,7 +21,8 @@ size_t activation_bytes(const ModelConfig& cfg, int B, int T) { return activatio
 // GPT2LMHeadModel.save_pretrained: names with or without "transformer.", the attention-mask
 // buffers h.N.attn.bias / h.N.attn.masked_bias, and lm_head.weight tied to wte.weight.
 models::HfNames hf_names(const ModelConfig&) {
-  return {{"transformer."}, R"(h\.\d+\.attn\.(bias|masked_bias))", "lm_head.weight", "wte.weight", "GPT-2"};
+  return {{"transformer."}, R"(h\.\d+\.attn\.(bias|masked_bias))", "lm_head.weight", "wte.weight", "wpe.weight",
+          "GPT-2"};
 }
 
 // n_head cannot be seen in the tensor shapes, so config.json is where a mismatch shows.
@@ -35,13 +36,45 @@ std::vector<std::string> check_hf_config(const nlohmann::json& j, const ModelCon
   want("n_head", "n_head", m.n_head);
   want("n_embd", "n_embd", m.n_embd);
   want("vocab_size", "vocab_size", m.vocab_size);
-  want("n_positions", "seq_len", m.seq_len);
+  // A longer position table is cropped to seq_len (HfNames::cropped_rows); a shorter one cannot be.
+  if (j.contains("n_positions") && j["n_positions"].is_number_integer() && j["n_positions"].get<int64_t>() < m.seq_len)
+    diffs.push_back(str("model.seq_len = ", m.seq_len, " but config.json has n_positions = ",
+                        j["n_positions"].get<int64_t>(), " (seq_len may be at most n_positions)"));
   if (j.contains("activation_function") && j["activation_function"].is_string()) {
     const std::string act = j["activation_function"].get<std::string>();
     if (act != "gelu_new" && act != "gelu_pytorch_tanh")
       diffs.push_back(str("config.json has activation_function = ", act, "; cairn's GPT-2 uses tanh GELU (gelu_new)"));
   }
   return diffs;
+}
+
+// GPT-2's own tokenizer ends every document with id 50256; other vocabularies have no
+// end-of-text id cairn knows, and GPT2Config would otherwise default to 50256.
+constexpr int64_t kGpt2Vocab = 50257;
+
+nlohmann::json hf_config(const ModelConfig& m) {
+  const nlohmann::json eot = m.vocab_size == kGpt2Vocab ? nlohmann::json(kGpt2Vocab - 1) : nlohmann::json(nullptr);
+  return {{"architectures", {"GPT2LMHeadModel"}},
+          {"model_type", "gpt2"},
+          {"vocab_size", m.vocab_size},
+          {"n_positions", m.seq_len},
+          {"n_ctx", m.seq_len},
+          {"n_embd", m.n_embd},
+          {"n_layer", m.n_layer},
+          {"n_head", m.n_head},
+          {"n_inner", nullptr},
+          {"activation_function", "gelu_new"},
+          {"layer_norm_epsilon", 1e-5},
+          {"resid_pdrop", m.dropout},
+          {"embd_pdrop", m.dropout},
+          {"attn_pdrop", m.dropout},
+          {"initializer_range", 0.02},
+          {"scale_attn_weights", true},
+          {"use_cache", true},
+          {"tie_word_embeddings", true},
+          {"bos_token_id", eot},
+          {"eos_token_id", eot},
+          {"torch_dtype", "float32"}};
 }
 
 std::string describe_hf_file(const std::vector<std::pair<std::string, std::vector<int64_t>>>& tensors) {
@@ -71,8 +104,8 @@ GPTConfig gpt_config(const ModelConfig& cfg) {
 }
 
 const models::ModelFamily& family() {
-  static const models::ModelFamily f{"gpt2", layout_of, create, activation_bytes, hf_names, check_hf_config,
-                                     describe_hf_file};
+  static const models::ModelFamily f{"gpt2",          layout_of,  create, activation_bytes, hf_names,
+                                     check_hf_config, hf_config, describe_hf_file};
   return f;
 }
 

@@ -38,7 +38,7 @@ int cmd_ckpt_import(int argc, char** argv) {
   if (!args.has("--config")) throw UsageError("ckpt import: --config CONFIG is required (it gives the model shape)");
   if (!args.has("--out")) throw UsageError("ckpt import: --out RUN_DIR is required");
   const Config cfg = Config::load(args.get("--config"), args.all("--set"));
-  const ImportReport r = import_hf_gpt2(args.positional[0], cfg, args.get("--out"));
+  const ImportReport r = import_hf(args.positional[0], cfg, args.get("--out"));
   std::string ignored;
   for (const std::string& s : r.ignored) ignored += (ignored.empty() ? "" : ", ") + s;
   log_info("imported ", r.tensors, " tensors (", r.parameters, " parameters, ", r.source_dtype, ") from ",

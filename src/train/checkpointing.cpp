@@ -267,7 +267,7 @@ void Trainer::check_resume_compatible(const nlohmann::json& st, const std::strin
   }
 }
 
-// run.dir/model.safetensors: the final parameters with HF GPT-2 names and the real
+// run.dir/model.safetensors: the final parameters with the model family's HF names and the real
 // vocabulary (what `cairn sample` and Hugging Face read).
 void Trainer::write_final_outputs() {
   if (rank_ != 0) return;

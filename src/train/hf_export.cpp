@@ -8,6 +8,8 @@
 #include "checkpoint/tools.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "models/model.h"
+#include "train/config.h"
 
 namespace cairn {
 namespace {
@@ -17,10 +19,6 @@ using nlohmann::json;
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
-
-// GPT-2's own tokenizer ends every document with id 50256; other vocabularies have no
-// end-of-text id cairn knows, and GPT2Config would otherwise default to 50256.
-constexpr int64_t kGpt2Vocab = 50257;
 
 // The run directory of a checkpoint RUN/checkpoints/step_N ("" for a checkpoint elsewhere).
 std::string run_dir_of(const std::string& checkpoint_dir) {
@@ -43,42 +41,18 @@ json end_of_text_id(const std::string& tokenizer_json) {
 
 }  // namespace
 
-json gpt2_hf_config(const json& model) {
-  const int64_t vocab = model.at("vocab_size").get<int64_t>(), seq_len = model.at("seq_len").get<int64_t>();
-  const double dropout = model.at("dropout").get<double>();
-  const json eot = vocab == kGpt2Vocab ? json(kGpt2Vocab - 1) : json(nullptr);
-  return {{"architectures", {"GPT2LMHeadModel"}},
-          {"model_type", "gpt2"},
-          {"vocab_size", vocab},
-          {"n_positions", seq_len},
-          {"n_ctx", seq_len},
-          {"n_embd", model.at("n_embd")},
-          {"n_layer", model.at("n_layer")},
-          {"n_head", model.at("n_head")},
-          {"n_inner", nullptr},
-          {"activation_function", "gelu_new"},
-          {"layer_norm_epsilon", 1e-5},
-          {"resid_pdrop", dropout},
-          {"embd_pdrop", dropout},
-          {"attn_pdrop", dropout},
-          {"initializer_range", 0.02},
-          {"scale_attn_weights", true},
-          {"use_cache", true},
-          {"tie_word_embeddings", true},
-          {"bos_token_id", eot},
-          {"eos_token_id", eot},
-          {"torch_dtype", "float32"}};
-}
-
 std::vector<std::string> export_hf(const ckpt::Checkpoint& ckpt, const std::string& out) {
   if (ends_with(out, ".safetensors") && !ckpt::is_dir(out)) {
     ckpt::export_params(ckpt, out);
     return {out};
   }
-  CAIRN_CHECK(ckpt.state().is_object() && ckpt.state().contains("model"), ckpt.dir,
-              ": the checkpoint records no model (state.model), so no config.json can be written; export to a "
+  CAIRN_CHECK(ckpt.state().is_object() && ckpt.state().contains("model") && ckpt.state().contains("config") &&
+                  ckpt.state()["config"].is_string(),
+              ckpt.dir, ": the checkpoint records no model (state.model), so no config.json can be written; export to a "
               "FILE.safetensors instead");
-  json config = gpt2_hf_config(ckpt.state().at("model"));
+  // The saved config's [model] section names the family, which writes its own config.json.
+  const ModelConfig model = Config::parse(ckpt.state()["config"].get<std::string>(), ckpt.dir + " (saved config)").model;
+  json config = models::family(model.arch).hf_config(model);
   // The run's tokenizer (kept in the run directory by `cairn train`, data/tokenizer.h) goes
   // with the weights, so AutoTokenizer.from_pretrained(OUT) reads the ids the model knows.
   const std::string run = run_dir_of(ckpt.dir);

@@ -1,6 +1,6 @@
-// train/hf_import.cpp — Hugging Face GPT-2 safetensors -> step-0 cairn checkpoint
-// (see hf_import.h). Reading and matching happen first, entirely in memory; nothing is
-// written unless every tensor matches, so a failed import leaves no run directory behind
+// train/hf_import.cpp — Hugging Face safetensors -> step-0 cairn checkpoint (see hf_import.h).
+// What is family-specific (names, tied head, config.json keys) comes from model.arch's family
+// (models/model.h). Reading and matching happen first, entirely in memory; nothing is written unless every tensor matches, so a failed import leaves no run directory behind
 // (beyond an empty one it may have created).
 #include "train/hf_import.h"
 
@@ -20,15 +20,13 @@
 #include "comm/comm.h"
 #include "core/log.h"
 #include "core/progress.h"
-#include "models/gpt/gpt.h"
+#include "models/model.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace cairn {
 namespace {
-
-constexpr const char* kImportFormat = "huggingface-gpt2-safetensors";
 
 std::string shape_str(const std::vector<int64_t>& s) { return json(s).dump(); }
 
@@ -93,30 +91,12 @@ void read_as_f32(const HfTensor& t, int64_t n, float* out) {
   for (int64_t i = 0; i < n; ++i) out[i] = float(tmp[i]);
 }
 
-// Which model the file's shapes describe, for error messages.
-std::string describe_file_model(const std::map<std::string, HfTensor>& by_name) {
-  std::vector<std::string> parts;
-  int max_layer = -1;
-  static const std::regex layer_re(R"(h\.(\d+)\..*)");
-  for (const auto& [name, e] : by_name) {
-    std::smatch m;
-    if (std::regex_match(name, m, layer_re)) max_layer = std::max(max_layer, std::stoi(m[1]));
-  }
-  if (max_layer >= 0) parts.push_back(str("n_layer=", max_layer + 1));
-  if (auto it = by_name.find("wte.weight"); it != by_name.end() && it->second.entry->shape.size() == 2)
-    parts.push_back(str("vocab_size=", it->second.entry->shape[0], ", n_embd=", it->second.entry->shape[1]));
-  if (auto it = by_name.find("wpe.weight"); it != by_name.end() && it->second.entry->shape.size() == 2)
-    parts.push_back(str("seq_len=", it->second.entry->shape[0]));
-  std::string s;
-  for (const auto& p : parts) s += (s.empty() ? "" : ", ") + p;
-  return s.empty() ? "no GPT-2 tensors" : s;
-}
-
-// HF config.json beside the weights (if any): keys that must agree with the cairn config.
-std::vector<std::string> check_hf_config(const std::string& dir, const ModelConfig& m) {
+// HF config.json in the weights' directory (if any): the family's keys that must agree with
+// the cairn config.
+std::vector<std::string> check_hf_config(const models::ModelFamily& family, const std::string& dir,
+                                         const ModelConfig& m) {
   const fs::path cfg_path = fs::path(dir) / "config.json";
-  std::vector<std::string> diffs;
-  if (!fs::is_regular_file(cfg_path)) return diffs;
+  if (!fs::is_regular_file(cfg_path)) return {};
   json j;
   try {
     std::ifstream in(cfg_path);
@@ -124,30 +104,13 @@ std::vector<std::string> check_hf_config(const std::string& dir, const ModelConf
   } catch (const std::exception& e) {
     CAIRN_FAIL(cfg_path.string(), ": not valid JSON (", e.what(), ")");
   }
-  auto want = [&](const char* hf_key, const char* key, int64_t value) {
-    if (j.contains(hf_key) && j[hf_key].is_number_integer() && j[hf_key].get<int64_t>() != value)
-      diffs.push_back(str("model.", key, " = ", value, " but config.json has ", hf_key, " = ", j[hf_key].get<int64_t>()));
-  };
-  want("n_layer", "n_layer", m.n_layer);
-  want("n_head", "n_head", m.n_head);
-  want("n_embd", "n_embd", m.n_embd);
-  want("vocab_size", "vocab_size", m.vocab_size);
-  // A longer position table is cropped to seq_len (import_hf_gpt2); a shorter one cannot be.
-  if (j.contains("n_positions") && j["n_positions"].is_number_integer() && j["n_positions"].get<int64_t>() < m.seq_len)
-    diffs.push_back(str("model.seq_len = ", m.seq_len, " but config.json has n_positions = ",
-                        j["n_positions"].get<int64_t>(), " (seq_len may be at most n_positions)"));
-  if (j.contains("activation_function") && j["activation_function"].is_string()) {
-    const std::string act = j["activation_function"].get<std::string>();
-    if (act != "gelu_new" && act != "gelu_pytorch_tanh")
-      diffs.push_back(str("config.json has activation_function = ", act, "; cairn's GPT-2 uses tanh GELU (gelu_new)"));
-  }
-  return diffs;
+  return family.check_hf_config(j, m);
 }
 
-ckpt::Layout to_ckpt_layout(const gpt::ParamLayout& layout) {
+ckpt::Layout to_ckpt_layout(const models::ParamLayout& layout) {
   ckpt::Layout out;
   out.total = layout.total;
-  for (const gpt::ParamTensor& t : layout.tensors)
+  for (const models::ParamTensor& t : layout.tensors)
     out.tensors.push_back({t.name, t.shape, t.offset, t.numel, t.export_shape});
   return out;
 }
@@ -156,31 +119,35 @@ ckpt::Layout to_ckpt_layout(const gpt::ParamLayout& layout) {
 
 bool is_imported_state(const json& state) { return state.is_object() && state.contains("imported"); }
 
-ImportReport import_hf_gpt2(const std::string& hf_path, Config cfg, const std::string& out_dir) {
+ImportReport import_hf(const std::string& hf_path, Config cfg, const std::string& out_dir) {
   const ModelConfig& mc = cfg.model;
-  const gpt::GPTConfig gcfg{mc.n_layer, mc.n_head, mc.n_embd, mc.seq_len, mc.vocab_size, 0.0f};
-  const gpt::ParamLayout layout = gpt::build_layout(gcfg);
+  const models::ModelFamily& family = models::family(mc.arch);
+  const models::ParamLayout layout = family.layout(mc);
+  const models::HfNames hf = family.hf_names(mc);
   const ckpt::HfWeights weights = ckpt::HfWeights::open(hf_path);
 
-  // Normalise names: "transformer." prefix optional; mask buffers and a tied head set aside.
-  static const std::regex mask_re(R"(h\.\d+\.attn\.(bias|masked_bias))");
+  // Normalise names (the family's optional prefixes); non-parameter buffers and a tied head
+  // set aside.
+  const std::regex ignored_re(hf.ignored.empty() ? std::string("$^") : hf.ignored);
   std::map<std::string, HfTensor> by_name;
-  const HfTensor* lm_head = nullptr;
+  const HfTensor* tied_head = nullptr;
   ImportReport report;
   std::set<std::string> dtypes;
   for (const auto& [file_name, t] : weights.tensors()) {
-    std::string name = file_name;
-    if (name.rfind("transformer.", 0) == 0) name = name.substr(12);
-    if (name == "lm_head.weight") {
-      lm_head = &t;
+    std::string name = file_name, prefix;
+    for (const std::string& p : hf.optional_prefixes)
+      if (prefix.empty() && name.rfind(p, 0) == 0) prefix = p;
+    name = name.substr(prefix.size());
+    if (!hf.tied_head.empty() && name == hf.tied_head) {
+      tied_head = &t;
       continue;
     }
-    if (std::regex_match(name, mask_re)) {
+    if (std::regex_match(name, ignored_re)) {
       report.ignored.push_back(file_name);
       continue;
     }
-    CAIRN_CHECK(by_name.emplace(name, t).second, hf_path, ": tensor ", name,
-                " appears twice (with and without the \"transformer.\" prefix)");
+    CAIRN_CHECK(by_name.emplace(name, t).second, hf_path, ": tensor ", name, " appears twice (with and without the \"",
+                hf.optional_prefixes.empty() ? prefix : hf.optional_prefixes.front(), "\" prefix)");
     dtypes.insert(t.entry->dtype);
   }
 
@@ -188,7 +155,7 @@ ImportReport import_hf_gpt2(const std::string& hf_path, Config cfg, const std::s
   std::vector<std::string> missing, unexpected, shapes;
   std::set<std::string> expected;
   int64_t cropped_positions = 0;
-  for (const gpt::ParamTensor& t : layout.tensors) {
+  for (const models::ParamTensor& t : layout.tensors) {
     expected.insert(t.name);
     auto it = by_name.find(t.name);
     if (it == by_name.end()) {
@@ -198,7 +165,7 @@ ImportReport import_hf_gpt2(const std::string& hf_path, Config cfg, const std::s
     const std::vector<int64_t>& shape = it->second.entry->shape;
     // A shorter context than the file's: the position table's first seq_len rows (the
     // positions a seq_len-token sequence uses) are the same model on shorter sequences.
-    if (t.name == "wpe.weight" && shape.size() == 2 && t.export_shape.size() == 2 &&
+    if (t.name == hf.cropped_rows && shape.size() == 2 && t.export_shape.size() == 2 &&
         shape[1] == t.export_shape[1] && shape[0] > t.export_shape[0]) {
       cropped_positions = shape[0];
       continue;
@@ -209,10 +176,10 @@ ImportReport import_hf_gpt2(const std::string& hf_path, Config cfg, const std::s
   }
   for (const auto& [name, e] : by_name)
     if (!expected.count(name)) unexpected.push_back(name);
-  if (lm_head && by_name.count("wte.weight") && lm_head->entry->shape != by_name.at("wte.weight").entry->shape)
-    shapes.push_back(str("lm_head.weight is ", shape_str(lm_head->entry->shape), " but wte.weight is ",
-                         shape_str(by_name.at("wte.weight").entry->shape), " (cairn ties them)"));
-  std::vector<std::string> cfg_diffs = check_hf_config(weights.dir(), mc);
+  if (tied_head && by_name.count(hf.tied_to) && tied_head->entry->shape != by_name.at(hf.tied_to).entry->shape)
+    shapes.push_back(str(hf.tied_head, " is ", shape_str(tied_head->entry->shape), " but ", hf.tied_to, " is ",
+                         shape_str(by_name.at(hf.tied_to).entry->shape), " (cairn ties them)"));
+  std::vector<std::string> cfg_diffs = check_hf_config(family, weights.dir(), mc);
   if (!missing.empty() || !unexpected.empty() || !shapes.empty() || !cfg_diffs.empty()) {
     std::vector<std::string> what;
     if (!missing.empty()) what.push_back(str(missing.size(), " missing (", list_some(missing), ")"));
@@ -221,9 +188,11 @@ ImportReport import_hf_gpt2(const std::string& hf_path, Config cfg, const std::s
     if (!cfg_diffs.empty()) what.push_back(list_some(cfg_diffs, 5));
     std::string all;
     for (const auto& w : what) all += (all.empty() ? "" : "; ") + w;
-    CAIRN_FAIL(hf_path, " does not match the config's GPT-2 (n_layer=", mc.n_layer, ", n_embd=", mc.n_embd,
+    std::vector<std::pair<std::string, std::vector<int64_t>>> file_shapes;
+    for (const auto& [name, t] : by_name) file_shapes.emplace_back(name, t.entry->shape);
+    CAIRN_FAIL(hf_path, " does not match the config's ", hf.describe, " (n_layer=", mc.n_layer, ", n_embd=", mc.n_embd,
                ", vocab_size=", mc.vocab_size, ", seq_len=", mc.seq_len, "): ", all, ". The file looks like ",
-               describe_file_model(by_name), "; set the model.* keys to match it");
+               family.describe_hf_file(file_shapes), "; set the model.* keys to match it");
   }
 
   // Read: every tensor into its place in the flat buffer (padding stays zero).
@@ -231,7 +200,7 @@ ImportReport import_hf_gpt2(const std::string& hf_path, Config cfg, const std::s
   int64_t total_bytes = 0;
   for (const auto& [name, t] : by_name) total_bytes += t.entry->bytes();
   Progress progress(str("import ", fs::path(hf_path).filename().string()), total_bytes, Progress::kBytes);
-  for (const gpt::ParamTensor& t : layout.tensors) {
+  for (const models::ParamTensor& t : layout.tensors) {
     const HfTensor& src = by_name.at(t.name);
     int64_t n = 1;
     for (int64_t d : t.export_shape) n *= d;
@@ -241,19 +210,20 @@ ImportReport import_hf_gpt2(const std::string& hf_path, Config cfg, const std::s
     ++report.tensors;
   }
   progress.done();
-  if (lm_head) {
-    const gpt::ParamTensor& wte = layout.find("wte.weight");
-    const int64_t n = int64_t(mc.vocab_size) * mc.n_embd;
+  if (tied_head) {
+    const models::ParamTensor& to = layout.find(hf.tied_to);
+    int64_t n = 1;
+    for (int64_t d : to.export_shape) n *= d;
     std::vector<float> head(static_cast<size_t>(n));
-    read_as_f32(*lm_head, n, head.data());
-    CAIRN_CHECK(std::memcmp(head.data(), params.data() + wte.offset, size_t(n) * sizeof(float)) == 0, hf_path,
-                ": lm_head.weight differs from wte.weight; cairn's GPT-2 ties the LM head to the token embedding, "
-                "so an untied head cannot be imported");
-    report.ignored.push_back(lm_head->entry->name + " (tied to wte.weight)");
+    read_as_f32(*tied_head, n, head.data());
+    CAIRN_CHECK(std::memcmp(head.data(), params.data() + to.offset, size_t(n) * sizeof(float)) == 0, hf_path, ": ",
+                hf.tied_head, " differs from ", hf.tied_to, "; cairn's ", hf.describe,
+                " ties the LM head to the token embedding, so an untied head cannot be imported");
+    report.ignored.push_back(tied_head->entry->name + " (tied to " + hf.tied_to + ")");
   }
   if (cropped_positions > 0)
-    log_info("model.seq_len = ", mc.seq_len, " is shorter than the file's ", cropped_positions,
-             " positions: wpe.weight is cropped to its first ", mc.seq_len, " rows");
+    log_info("model.seq_len = ", mc.seq_len, " is shorter than the file's ", cropped_positions, " positions: ",
+             hf.cropped_rows, " is cropped to its first ", mc.seq_len, " rows");
   for (const auto& d : dtypes) report.source_dtype += (report.source_dtype.empty() ? "" : "+") + d;
 
   // Write: a fresh run directory with config.toml and checkpoints/step_00000000.
@@ -273,11 +243,10 @@ ImportReport import_hf_gpt2(const std::string& hf_path, Config cfg, const std::s
   const std::string source = fs::absolute(hf_path, abs_ec).string();
   const json state = {
       {"logical", {{"step", 0}, {"imported", true}}},
-      {"imported", {{"format", kImportFormat}, {"source", source}, {"source_bytes", weights.file_bytes()}, {"shards", weights.shard_count()},
+      {"imported", {{"format", "huggingface-" + mc.arch + "-safetensors"}, {"source", source}, {"source_bytes", weights.file_bytes()}, {"shards", weights.shard_count()},
                     {"source_dtype", report.source_dtype}, {"tensors", report.tensors}}},
       {"config", toml},
-      {"model", {{"n_layer", mc.n_layer}, {"n_head", mc.n_head}, {"n_embd", mc.n_embd},
-                 {"seq_len", mc.seq_len}, {"vocab_size", mc.vocab_size}, {"dropout", mc.dropout}}},
+      {"model", cfg.section_json("model")},
       {"world_size", 1}};
   const std::vector<float> zeros(size_t(layout.total), 0.0f);  // AdamW m and v of a fresh optimizer
   const std::vector<ckpt::OwnedSlice> slices = {{"params", params.data(), 0, layout.total},

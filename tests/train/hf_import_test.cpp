@@ -123,7 +123,7 @@ struct HfFile {
 
 std::string import_error(const std::string& file, const Config& c, const std::string& out) {
   try {
-    import_hf_gpt2(file, c, out);
+    import_hf(file, c, out);
   } catch (const Error& e) {
     return e.what();
   }
@@ -137,7 +137,7 @@ TEST(HfImport, ImportsPrefixedTiedF16WithMaskBuffers) {
   HfFile hf(layout);
   hf.f16 = true;
   hf.write(dir / "model.safetensors");
-  ImportReport r = import_hf_gpt2(dir / "model.safetensors", c, dir / "run");
+  ImportReport r = import_hf(dir / "model.safetensors", c, dir / "run");
   EXPECT_EQ(r.tensors, int64_t(layout.tensors.size()));
   EXPECT_EQ(r.parameters, layout.n_params());
   EXPECT_EQ(r.source_dtype, "F16");
@@ -164,7 +164,7 @@ TEST(HfImport, AcceptsUnprefixedNamesWithoutHead) {
   hf.prefix = "";
   hf.lm_head = hf.mask_buffers = false;
   hf.write(dir / "model.safetensors");
-  EXPECT_EQ(import_hf_gpt2(dir / "model.safetensors", config(), dir / "run").ignored.size(), 0u);
+  EXPECT_EQ(import_hf(dir / "model.safetensors", config(), dir / "run").ignored.size(), 0u);
 }
 
 TEST(HfImport, MismatchListsMissingUnexpectedAndShapes) {
@@ -228,7 +228,7 @@ TEST(HfImport, RefusesARunDirectoryWithCheckpoints) {
   TempDir dir;
   HfFile hf(layout_of(config()));
   hf.write(dir / "model.safetensors");
-  import_hf_gpt2(dir / "model.safetensors", config(), dir / "run");
+  import_hf(dir / "model.safetensors", config(), dir / "run");
   EXPECT_NE(import_error(dir / "model.safetensors", config(), dir / "run").find("already holds checkpoints"),
             std::string::npos);
 }
@@ -269,10 +269,10 @@ TEST(HfImport, ImportsADirectoryAndATwoShardIndexToTheSameBits) {
   hf.write(dir / "one/model.safetensors");
   write_two_shards(hf, dir / "two");
 
-  import_hf_gpt2(dir / "one/model.safetensors", c, dir / "file");
-  EXPECT_EQ(import_hf_gpt2(dir / "one", c, dir / "dir").tensors, int64_t(layout.tensors.size()));
-  EXPECT_EQ(import_hf_gpt2(dir / "two", c, dir / "shards").ignored.size(), 2u);  // mask buffer, tied head
-  import_hf_gpt2(dir / "two/model.safetensors.index.json", c, dir / "index");
+  import_hf(dir / "one/model.safetensors", c, dir / "file");
+  EXPECT_EQ(import_hf(dir / "one", c, dir / "dir").tensors, int64_t(layout.tensors.size()));
+  EXPECT_EQ(import_hf(dir / "two", c, dir / "shards").ignored.size(), 2u);  // mask buffer, tied head
+  import_hf(dir / "two/model.safetensors.index.json", c, dir / "index");
   const std::vector<float> want = imported_params(dir / "file", layout.total);
   for (const char* run : {"dir", "shards", "index"})
     EXPECT_TRUE(imported_params(dir / run, layout.total) == want) << run << " differs from the single-file import";
@@ -320,7 +320,7 @@ TEST(HfImport, CropsThePositionTableToAShorterSeqLen) {
   std::ofstream(dir / "hf/config.json") << R"({"n_layer": 2, "n_head": 2, "n_embd": 16, "n_positions": 8})";
   const Config short_cfg = config({"model.seq_len=3"});
   const gpt::ParamLayout short_layout = layout_of(short_cfg);
-  import_hf_gpt2(dir / "hf", short_cfg, dir / "run");
+  import_hf(dir / "hf", short_cfg, dir / "run");
   const std::vector<float> got = imported_params(dir / "run", short_layout.total);
   for (const gpt::ParamTensor& t : short_layout.tensors) {
     const std::vector<float>& file = hf.values[t.name];  // row-major: the first rows come first
