@@ -3,12 +3,12 @@
 //
 // saved_buffers() is the list: params, then AdamW m and v (DESIGN §3), each as this rank's
 // owned slice on the training device. The checkpointer saves exactly the listed slices
-// (live_slices) and resume reads exactly them back (read_saved_buffers), so a buffer added
+// (live_slices), resume reads exactly them back (read_saved_buffers) and `cairn train
+// --dump-final` writes them in full (Trainer::dump_final), so a buffer added
 // to the list is saved and restored with no other change, and nothing can be saved that is
 // not restored (tests/train/saved_buffers_test.cpp saves, overwrites and resumes every
 // listed buffer). The list's order is the save order, which the logical hash covers
-// (checkpoint/logical_hash.h): appending keeps the existing buffers' bytes, reordering
-// changes every hash.
+// (checkpoint/logical_hash.h): changing the list changes every checkpoint's hash.
 #pragma once
 
 #include <cstdint>

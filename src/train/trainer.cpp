@@ -29,6 +29,7 @@
 #include "train/freeze.h"
 #include "train/memory_check.h"
 #include "train/run_dir_shared.h"
+#include "train/saved_buffers.h"
 #include "train/signals.h"
 #include "train/step_profiler.h"
 #include "train/tensorboard/tensorboard.h"
@@ -395,18 +396,20 @@ std::vector<float> Trainer::download_params() const {
   return host;
 }
 
-// Full parameters, then AdamW m and v, in canonical order, as raw little-endian fp32.
+// Every saved buffer in full (train/saved_buffers.h: params, then AdamW m and v), in
+// canonical order, as raw little-endian fp32: what a checkpoint holds, without the format.
 void Trainer::dump_final(const std::string& path) {
   const int64_t total = int64_t(params_.size());
-  const Range owned = optimizer_->owned();
-  std::vector<float> params = download_params(), m(total, 0.0f), v(total, 0.0f);
-  ops_->download(m.data() + owned.begin, optimizer_->m(), sizeof(float) * owned.size());
-  ops_->download(v.data() + owned.begin, optimizer_->v(), sizeof(float) * owned.size());
-  allgather_owned(comm_, m.data(), total);
-  allgather_owned(comm_, v.data(), total);
+  const SavedBuffers saved = saved_buffers(params_, *optimizer_);
+  std::vector<std::vector<float>> full;
+  for (const SavedBuffer& b : saved.list) {
+    std::vector<float>& host = full.emplace_back(size_t(total), 0.0f);
+    ops_->download(host.data() + saved.owned.begin, b.owned, sizeof(float) * size_t(saved.owned.size()));
+    allgather_owned(comm_, host.data(), total);
+  }
   if (rank_ != 0) return;
   std::ofstream out(path, std::ios::binary);
-  for (const auto* buf : {&params, &m, &v}) out.write(reinterpret_cast<const char*>(buf->data()), sizeof(float) * total);
+  for (const std::vector<float>& buf : full) out.write(reinterpret_cast<const char*>(buf.data()), sizeof(float) * total);
   CAIRN_CHECK(out.good(), path, ": cannot write the final-state dump");
 }
 
