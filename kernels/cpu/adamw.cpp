@@ -11,6 +11,7 @@
 
 #include "core/parallel.h"
 #include "kernels/cpu/vector_math.h"
+#include "kernels/host_device.h"
 #include "kernels/kernels.h"
 
 namespace cairn::cpu {
@@ -31,8 +32,8 @@ void for_each_tile(int64_t n, Fn&& fn) {
 void adamw_update(float* params, const float* grads, float* m, float* v, int64_t n, float lr,
                   float beta1, float beta2, float eps, float weight_decay, int64_t t,
                   float grad_scale) {
-  const float bias_correction1 = float(1.0 - std::pow(double(beta1), double(t)));
-  const float bias_correction2 = float(1.0 - std::pow(double(beta2), double(t)));
+  const float bias_correction1 = adamw_bias_correction(beta1, t);
+  const float bias_correction2 = adamw_bias_correction(beta2, t);
   for_each_tile(n, [&](int64_t begin, int64_t end) {
     // Locals, not the lambda's captured references: the stores below could otherwise alias the
     // captured pointers and scalars, which keeps the compiler from vectorising (the loop ran
@@ -45,14 +46,7 @@ void adamw_update(float* params, const float* grads, float* m, float* v, int64_t
     const float b1 = beta1, b2 = beta2, bc1 = bias_correction1, bc2 = bias_correction2, e = eps, step = lr,
                 wd = weight_decay, scale = grad_scale;
     for (int64_t i = begin; i < end; ++i) {
-      const float g = gg[i] * scale;
-      const float mi = b1 * mm[i] + (1.0f - b1) * g;
-      const float vi = b2 * vv[i] + (1.0f - b2) * g * g;
-      const float m_hat = mi / bc1;
-      const float v_hat = vi / bc2;
-      p[i] -= step * (m_hat / (std::sqrt(v_hat) + e) + wd * p[i]);
-      mm[i] = mi;
-      vv[i] = vi;
+      adamw_element(p[i], mm[i], vv[i], gg[i], step, b1, b2, e, wd, bc1, bc2, scale);
     }
   });
 }

@@ -6,13 +6,12 @@
 // (vector_math.h), so a value never depends on its position or on the thread count.
 #include "core/parallel.h"
 #include "kernels/cpu/vector_math.h"
+#include "kernels/host_device.h"
 #include "kernels/kernels.h"
 
 namespace cairn::cpu {
 namespace {
 
-constexpr float kSqrt2OverPi = 0.7978845608028654f;
-constexpr float kCubic = 0.044715f;
 constexpr int64_t kTile = 1 << 14;  // elements per parallel tile
 constexpr int64_t kBlock = 256;     // elements per on-stack scratch block
 
@@ -27,7 +26,7 @@ void for_each_block(int64_t total, Fn&& fn) {
 
 // th[i] = tanh(u(x[i]))
 void tanh_of_inner(float* th, const float* x, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) th[i] = kSqrt2OverPi * (x[i] + kCubic * x[i] * x[i] * x[i]);
+  for (int64_t i = 0; i < n; ++i) th[i] = kGeluSqrt2OverPi * (x[i] + kGeluCubic * x[i] * x[i] * x[i]);
   vec::tanh_inplace(th, n);
 }
 
@@ -49,7 +48,7 @@ void gelu_backward(float* dinp, const float* inp, const float* dout, int64_t n) 
     tanh_of_inner(th, x, len);
     for (int64_t i = 0; i < len; ++i) {
       const float sech2 = 1.0f - th[i] * th[i];
-      const float du_dx = kSqrt2OverPi * (1.0f + 3.0f * kCubic * x[i] * x[i]);
+      const float du_dx = kGeluSqrt2OverPi * (1.0f + 3.0f * kGeluCubic * x[i] * x[i]);
       const float grad = 0.5f * (1.0f + th[i]) + 0.5f * x[i] * sech2 * du_dx;
       dinp[begin + i] += grad * dout[begin + i];
     }

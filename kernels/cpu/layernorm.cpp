@@ -8,11 +8,11 @@
 
 #include "core/parallel.h"
 #include "kernels/cpu/vector_math.h"
+#include "kernels/host_device.h"
 #include "kernels/kernels.h"
 
 namespace cairn::cpu {
 namespace {
-constexpr float kEps = 1e-5f;
 constexpr int64_t kRowTile = 16;
 constexpr int64_t kColTile = 64;
 }  // namespace
@@ -26,7 +26,7 @@ void layernorm_forward(float* out, float* mean, float* rstd, const float* inp,
       const double mu = vec::sum_f64(x, C) / C;
       const double var = vec::sum_sq_dev_f64(x, C, mu) / C;
       const float m = float(mu);
-      const float s = float(1.0 / std::sqrt(var + double(kEps)));
+      const float s = float(1.0 / std::sqrt(var + double(kLayerNormEps)));
       float* y = out + n * C;
       for (int c = 0; c < C; ++c) y[c] = (x[c] - m) * s * weight[c] + bias[c];
       mean[n] = m;

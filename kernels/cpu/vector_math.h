@@ -19,6 +19,8 @@
 
 #include <cstdint>
 
+#include "kernels/host_device.h"
+
 namespace cairn::cpu::vec {
 
 using Packet = Eigen::internal::packet_traits<float>::type;
@@ -48,7 +50,8 @@ inline void tanh_inplace(float* x, int64_t n) {
   apply_inplace(x, n, [](const Packet& p) { return Eigen::internal::ptanh(p); });
 }
 
-inline constexpr int kLanes = 8;
+inline constexpr int kLanes = kReductionLanes;  // kernels/host_device.h
+static_assert(kLanes == 8, "combine_lanes is written for 8 lanes");
 
 // Combine the lanes pairwise in a fixed tree.
 inline double combine_lanes(const double (&acc)[kLanes]) {

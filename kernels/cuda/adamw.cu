@@ -12,6 +12,7 @@
 
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/kernels_cuda.h"
+#include "kernels/host_device.h"
 
 namespace cairn::cuda {
 namespace {
@@ -22,18 +23,12 @@ __global__ void adamw_kernel(float* params, const float* grads, float* m, float*
                              float beta2, float eps, float weight_decay, float bias_correction1,
                              float bias_correction2, float grad_scale) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
-    const float g = grads[i] * grad_scale;
-    const float mi = beta1 * m[i] + (1.0f - beta1) * g;
-    const float vi = beta2 * v[i] + (1.0f - beta2) * g * g;
-    const float m_hat = mi / bias_correction1;
-    const float v_hat = vi / bias_correction2;
-    params[i] -= lr * (m_hat / (sqrtf(v_hat) + eps) + weight_decay * params[i]);
-    m[i] = mi;
-    v[i] = vi;
+    adamw_element(params[i], m[i], v[i], grads[i], lr, beta1, beta2, eps, weight_decay, bias_correction1,
+                  bias_correction2, grad_scale);
   }
 }
 
-constexpr int kLanes = 8;  // vector_math.h's kLanes: the contract of sumsq_chunks
+constexpr int kLanes = kReductionLanes;  // the contract of sumsq_chunks (kernels/host_device.h)
 
 __global__ void sumsq_chunks_kernel(double* out, const float* x, int64_t n_chunks, int64_t chunk) {
   const int64_t t = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
@@ -59,8 +54,8 @@ __global__ void add_inplace_kernel(float* a, const float* b, int64_t n) {
 void adamw_update(float* params, const float* grads, float* m, float* v, int64_t n, float lr, float beta1,
                   float beta2, float eps, float weight_decay, int64_t t, float grad_scale) {
   if (n == 0) return;
-  const float bias_correction1 = float(1.0 - std::pow(double(beta1), double(t)));
-  const float bias_correction2 = float(1.0 - std::pow(double(beta2), double(t)));
+  const float bias_correction1 = adamw_bias_correction(beta1, t);
+  const float bias_correction2 = adamw_bias_correction(beta2, t);
   adamw_kernel<<<elementwise_blocks(n, kThreads), kThreads, 0, stream()>>>(
       params, grads, m, v, n, lr, beta1, beta2, eps, weight_decay, bias_correction1, bias_correction2, grad_scale);
   CAIRN_LAUNCH_CHECK();

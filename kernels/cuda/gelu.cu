@@ -5,15 +5,14 @@
 // rational approximation, so values agree with the CPU within tolerance, not bitwise.
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/kernels_cuda.h"
+#include "kernels/host_device.h"
 
 namespace cairn::cuda {
 namespace {
 
-constexpr float kSqrt2OverPi = 0.7978845608028654f;
-constexpr float kCubic = 0.044715f;
 constexpr int kThreads = 256;
 
-__device__ inline float tanh_of_inner(float x) { return tanhf(kSqrt2OverPi * (x + kCubic * x * x * x)); }
+__device__ inline float tanh_of_inner(float x) { return tanhf(kGeluSqrt2OverPi * (x + kGeluCubic * x * x * x)); }
 
 __global__ void gelu_forward_kernel(float* out, const float* inp, int64_t n) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
@@ -27,7 +26,7 @@ __global__ void gelu_backward_kernel(float* dinp, const float* inp, const float*
     const float x = inp[i];
     const float th = tanh_of_inner(x);
     const float sech2 = 1.0f - th * th;
-    const float du_dx = kSqrt2OverPi * (1.0f + 3.0f * kCubic * x * x);
+    const float du_dx = kGeluSqrt2OverPi * (1.0f + 3.0f * kGeluCubic * x * x);
     const float grad = 0.5f * (1.0f + th) + 0.5f * x * sech2 * du_dx;
     dinp[i] += grad * dout[i];
   }

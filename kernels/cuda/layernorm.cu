@@ -9,11 +9,11 @@
 // No atomics: the bits depend only on (N, C) and the inputs.
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/kernels_cuda.h"
+#include "kernels/host_device.h"
 
 namespace cairn::cuda {
 namespace {
 
-constexpr float kEps = 1e-5f;
 constexpr int kRowsPerBlock = 8;  // warps per block, one row each
 constexpr int kColThreads = 128;
 
@@ -33,7 +33,7 @@ __global__ void layernorm_forward_kernel(float* out, float* mean, float* rstd, c
   }
   const double var = warp_sum(sq) / C;
   const float m = float(mu);
-  const float s = float(1.0 / sqrt(var + double(kEps)));
+  const float s = float(1.0 / sqrt(var + double(kLayerNormEps)));
   float* y = out + n * C;
   for (int c = lane; c < C; c += kWarpSize) y[c] = (x[c] - m) * s * weight[c] + bias[c];
   if (lane == 0) {
