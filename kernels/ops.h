@@ -5,9 +5,23 @@
 //   cpu_ops()   kernels/cpu (cairn::cpu), memory = host malloc/memcpy;
 //   cuda_ops()  kernels/cuda (cairn::cuda), memory = cudaMalloc/cudaMemcpy on the current
 //               device. Built without CUDA (kernels/cuda/no_cuda.cpp) it throws a clear error.
-// Each op field has exactly the type of the cairn::cpu function of the same name
-// (kernels.h), so a table cannot silently disagree with the op list. Pointers passed to a
-// table's functions live on that table's device; upload/download cross to and from host.
+// The op fields are expanded from the op list (CAIRN_OPS in kernels.h); each backend builds
+// its table as a constexpr object, fills it BY NAME from the same list, and static_asserts,
+// per name from the list, that every entry is the function of that name: two ops of the same
+// type cannot be swapped, and an op missing from a backend is a link error naming it.
+// Pointers passed to a table's functions live on that table's device; upload/download cross
+// to and from host.
+//
+// Adding an op (e.g. a Llama kernel):
+//   1. add X(name, (parameters)) to CAIRN_OPS in kernels/kernels.h, with its formula, shapes
+//      and conventions (backward ops add into gradients; deterministic, thread invariant);
+//   2. define cpu::name in a new kernels/cpu/<op>.cpp and cuda::name in kernels/cuda/<op>.cu
+//      (CMake globs both directories); nothing else names the op by hand: the declarations,
+//      this table, cpu_ops(), cuda_ops(), the profiler (run.profile) and the table tests
+//      follow from the list;
+//   3. add its cases to the op test registry (tests/kernels/op_cases.cpp): a CPU check
+//      against a float64 reference, and the CUDA-vs-CPU comparison that runs on a GPU.
+//      tests/kernels/test_op_registry.cpp fails while an op in the list has no case.
 #pragma once
 
 #include <cstddef>
@@ -49,27 +63,18 @@ struct KernelOps {
   std::string (*describe)();         // one line for the start-up report
   void (*set_tf32)(bool enabled);    // matmuls may use TF32 (run.tf32); CPU: no effect
 
-  // ---- the op list of kernels.h ----
-  decltype(&cpu::encoder_forward) encoder_forward;
-  decltype(&cpu::encoder_backward) encoder_backward;
-  decltype(&cpu::layernorm_forward) layernorm_forward;
-  decltype(&cpu::layernorm_backward) layernorm_backward;
-  decltype(&cpu::matmul_forward) matmul_forward;
-  decltype(&cpu::matmul_backward) matmul_backward;
-  decltype(&cpu::matmul_nt_forward) matmul_nt_forward;
-  decltype(&cpu::matmul_nt_backward) matmul_nt_backward;
-  decltype(&cpu::attention_forward) attention_forward;
-  decltype(&cpu::attention_backward) attention_backward;
-  decltype(&cpu::gelu_forward) gelu_forward;
-  decltype(&cpu::gelu_backward) gelu_backward;
-  decltype(&cpu::residual_forward) residual_forward;
-  decltype(&cpu::dropout_forward) dropout_forward;
-  decltype(&cpu::dropout_backward) dropout_backward;
-  decltype(&cpu::crossentropy_forward_backward) crossentropy_forward_backward;
-  decltype(&cpu::adamw_update) adamw_update;
-  decltype(&cpu::sumsq_chunks) sumsq_chunks;
-  decltype(&cpu::add_inplace) add_inplace;
+  // ---- the op list of kernels.h: one field per CAIRN_OPS entry, of the same type as the
+  // cairn::cpu (and cairn::cuda) function of that name ----
+#define CAIRN_OP_FIELD(name, params) void (*name) params;
+  CAIRN_OPS(CAIRN_OP_FIELD)
+#undef CAIRN_OP_FIELD
 };
+
+// The ops in list order, for tests and reports.
+#define CAIRN_OP_NAME(name, params) #name,
+inline constexpr const char* kOpNames[] = {CAIRN_OPS(CAIRN_OP_NAME)};
+#undef CAIRN_OP_NAME
+inline constexpr int kOpCount = int(sizeof(kOpNames) / sizeof(kOpNames[0]));
 
 const KernelOps& cpu_ops();
 

@@ -16,6 +16,7 @@ namespace cairn {
 namespace {
 
 constexpr int kMaxOps = 64;
+static_assert(kOpCount + 4 <= kMaxOps, "raise kMaxOps: every op and 4 memory entries are timed");
 struct Slot {
   const char* name = nullptr;
   std::atomic<int64_t> calls{0};
@@ -74,25 +75,9 @@ const KernelOps& profiled_ops(const KernelOps& base) {
     CAIRN_TIME(copy);
     CAIRN_TIME(upload);
     CAIRN_TIME(download);
-    CAIRN_TIME(encoder_forward);
-    CAIRN_TIME(encoder_backward);
-    CAIRN_TIME(layernorm_forward);
-    CAIRN_TIME(layernorm_backward);
-    CAIRN_TIME(matmul_forward);
-    CAIRN_TIME(matmul_backward);
-    CAIRN_TIME(matmul_nt_forward);
-    CAIRN_TIME(matmul_nt_backward);
-    CAIRN_TIME(attention_forward);
-    CAIRN_TIME(attention_backward);
-    CAIRN_TIME(gelu_forward);
-    CAIRN_TIME(gelu_backward);
-    CAIRN_TIME(residual_forward);
-    CAIRN_TIME(dropout_forward);
-    CAIRN_TIME(dropout_backward);
-    CAIRN_TIME(crossentropy_forward_backward);
-    CAIRN_TIME(adamw_update);
-    CAIRN_TIME(sumsq_chunks);
-    CAIRN_TIME(add_inplace);
+#define CAIRN_TIME_OP(name, params) CAIRN_TIME(name);
+    CAIRN_OPS(CAIRN_TIME_OP)
+#undef CAIRN_TIME_OP
 #undef CAIRN_TIME
   });
   return table;

@@ -24,25 +24,38 @@ void host_sync() {}
 std::string host_describe() { return "cpu"; }
 void host_set_tf32(bool) {}
 
+// Filled by name; the op entries are expanded from the op list (kernels/ops.h).
+constexpr KernelOps make_cpu_ops() {
+  KernelOps t{};
+  t.device = "cpu";
+  t.host_visible = true;
+  t.alloc = host_alloc;
+  t.free = host_free;
+  t.zero = host_zero;
+  t.copy = host_copy;
+  t.upload = host_copy;
+  t.download = host_copy;
+  t.synchronize = host_sync;
+  t.alloc_host = host_alloc;
+  t.free_host = host_free;
+  t.download_async = host_copy;  // a memcpy: nothing left to wait for
+  t.download_wait = host_sync;
+  t.describe = host_describe;
+  t.set_tf32 = host_set_tf32;
+#define CAIRN_CPU_OP(name, params) t.name = &cpu::name;
+  CAIRN_OPS(CAIRN_CPU_OP)
+#undef CAIRN_CPU_OP
+  return t;
+}
+constexpr KernelOps kCpuOps = make_cpu_ops();
+#define CAIRN_ASSERT_CPU_OP(name, params) \
+  static_assert(kCpuOps.name == &cpu::name, "cpu_ops()." #name " must be cpu::" #name);
+CAIRN_OPS(CAIRN_ASSERT_CPU_OP)
+#undef CAIRN_ASSERT_CPU_OP
+
 }  // namespace
 
-const KernelOps& cpu_ops() {
-  static const KernelOps ops{
-      "cpu", /*host_visible=*/true,
-      host_alloc, host_free, host_zero, host_copy, host_copy, host_copy, host_sync, host_alloc, host_free,
-      host_copy, host_sync,  // download_async is a memcpy: nothing left to wait for
-      host_describe, host_set_tf32,
-      cpu::encoder_forward, cpu::encoder_backward,
-      cpu::layernorm_forward, cpu::layernorm_backward,
-      cpu::matmul_forward, cpu::matmul_backward, cpu::matmul_nt_forward, cpu::matmul_nt_backward,
-      cpu::attention_forward, cpu::attention_backward,
-      cpu::gelu_forward, cpu::gelu_backward,
-      cpu::residual_forward, cpu::dropout_forward, cpu::dropout_backward,
-      cpu::crossentropy_forward_backward,
-      cpu::adamw_update, cpu::sumsq_chunks, cpu::add_inplace,
-  };
-  return ops;
-}
+const KernelOps& cpu_ops() { return kCpuOps; }
 
 const KernelOps& ops_for_device(const std::string& device) {
   if (device == "cpu") return cpu_ops();

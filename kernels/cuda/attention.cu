@@ -1,6 +1,6 @@
 // kernels/cuda/attention.cu — causal multi-head self-attention on the GPU:
 // attention_forward/backward, same layout and semantics as kernels.h (qkv [B,T,3C],
-// att [B,NH,T,T] saved before dropout, out [B,T,C]).
+// saved = att [B,NH,T,T] before dropout, out [B,T,C]); n_kv_head must equal n_head here.
 //
 // A straightforward, correct formulation (as llm.c's attention_forward3): q, k, v are
 // permuted to [B,NH,T,hs]; scores and the products with v are strided-batched cuBLAS GEMMs
@@ -112,10 +112,17 @@ void batched_gemm(cublasOperation_t ta, cublasOperation_t tb, int m, int n, int 
 
 constexpr cublasOperation_t kN = CUBLAS_OP_N, kT = CUBLAS_OP_T;
 
+// The permutes below assume GPT-2's qkv = [q | k | v] with as many kv heads as query heads.
+void check_heads(const AttentionShape& s) {
+  CAIRN_CHECK(s.n_kv_head == s.n_head, "[attention] the CUDA kernel has no grouped kv heads yet (n_head ", s.n_head,
+              ", n_kv_head ", s.n_kv_head, "): only n_kv_head == n_head");
+}
+
 }  // namespace
 
-void attention_forward(float* out, float* att, const float* qkv, int B, int T, int C, int NH, const DropoutSite& drop) {
-  const int hs = C / NH, heads = B * NH;
+void attention_forward(float* out, float* att, const float* qkv, const AttentionShape& shape, const DropoutSite& drop) {
+  check_heads(shape);
+  const int B = shape.B, T = shape.T, NH = shape.n_head, hs = shape.head_size, C = NH * hs, heads = B * NH;
   const int64_t NC = int64_t(B) * T * C, TT = int64_t(T) * T, ths = int64_t(T) * hs;
   const float scale = 1.0f / std::sqrt(float(hs));
   float* q = static_cast<float*>(scratch(kScratchAttnA, 4 * NC * sizeof(float)));
@@ -142,9 +149,10 @@ void attention_forward(float* out, float* att, const float* qkv, int B, int T, i
   CAIRN_LAUNCH_CHECK();
 }
 
-void attention_backward(float* dqkv, const float* dout, const float* qkv, const float* att, int B, int T, int C,
-                        int NH, const DropoutSite& drop) {
-  const int hs = C / NH, heads = B * NH;
+void attention_backward(float* dqkv, const float* dout, const float* qkv, const float* att,
+                        const AttentionShape& shape, const DropoutSite& drop) {
+  check_heads(shape);
+  const int B = shape.B, T = shape.T, NH = shape.n_head, hs = shape.head_size, C = NH * hs, heads = B * NH;
   const int64_t NC = int64_t(B) * T * C, TT = int64_t(T) * T, ths = int64_t(T) * hs;
   const int64_t rows = int64_t(heads) * T;
   const float scale = 1.0f / std::sqrt(float(hs));

@@ -273,26 +273,44 @@ std::string cuda_versions() {
   return out;
 }
 
+namespace {
+
+// Filled by name; the op entries are expanded from the op list (kernels/ops.h).
+constexpr KernelOps make_cuda_ops() {
+  KernelOps t{};
+  t.device = "cuda";
+  t.host_visible = false;
+  t.alloc = cuda::device_alloc;
+  t.free = cuda::device_free;
+  t.zero = cuda::device_zero;
+  t.copy = cuda::device_copy;
+  t.upload = cuda::device_upload;
+  t.download = cuda::device_download;
+  t.synchronize = cuda::device_sync;
+  t.alloc_host = cuda::pinned_alloc;
+  t.free_host = cuda::pinned_free;
+  t.download_async = cuda::download_async;
+  t.download_wait = cuda::download_wait;
+  t.describe = cuda::device_describe;
+  t.set_tf32 = cuda::set_tf32;
+#define CAIRN_CUDA_OP(name, params) t.name = &cuda::name;
+  CAIRN_OPS(CAIRN_CUDA_OP)
+#undef CAIRN_CUDA_OP
+  return t;
+}
+constexpr KernelOps kCudaOps = make_cuda_ops();
+#define CAIRN_ASSERT_CUDA_OP(name, params) \
+  static_assert(kCudaOps.name == &cuda::name, "cuda_ops()." #name " must be cuda::" #name);
+CAIRN_OPS(CAIRN_ASSERT_CUDA_OP)
+#undef CAIRN_ASSERT_CUDA_OP
+
+}  // namespace
+
 const KernelOps& cuda_ops() {
   const std::string why = cuda_unavailable_reason();
   CAIRN_CHECK(why.empty(), "run.device = cuda: ", why);
   cuda::bind_device_once();
-  static const KernelOps ops{
-      "cuda", /*host_visible=*/false,
-      cuda::device_alloc, cuda::device_free, cuda::device_zero, cuda::device_copy, cuda::device_upload,
-      cuda::device_download, cuda::device_sync, cuda::pinned_alloc, cuda::pinned_free,
-      cuda::download_async, cuda::download_wait,
-      cuda::device_describe, cuda::set_tf32,
-      cuda::encoder_forward, cuda::encoder_backward,
-      cuda::layernorm_forward, cuda::layernorm_backward,
-      cuda::matmul_forward, cuda::matmul_backward, cuda::matmul_nt_forward, cuda::matmul_nt_backward,
-      cuda::attention_forward, cuda::attention_backward,
-      cuda::gelu_forward, cuda::gelu_backward,
-      cuda::residual_forward, cuda::dropout_forward, cuda::dropout_backward,
-      cuda::crossentropy_forward_backward,
-      cuda::adamw_update, cuda::sumsq_chunks, cuda::add_inplace,
-  };
-  return ops;
+  return kCudaOps;
 }
 
 }  // namespace cairn

@@ -30,7 +30,7 @@ void GPT::for_each_activation(const GPTConfig& cfg, int B, int T, F&& f) {
   f(&GPT::ln1_, L * N * C);
   f(&GPT::ln1_stats_, L * 2 * N);
   f(&GPT::qkv_, L * N * 3 * C);
-  f(&GPT::att_, L * B * NH * T * T);
+  f(&GPT::att_, L * size_t(attention_saved_floats(mha_shape(B, T, int(C), int(NH)))));
   f(&GPT::atty_, L * N * C);
   f(&GPT::attproj_, N * C);
   f(&GPT::res2_, L * N * C);
@@ -113,7 +113,7 @@ double GPT::forward(const float* params, const int32_t* tokens, const int32_t* t
     float* ln1 = ln1_.data() + l * NC;
     float* ln1_stats = ln1_stats_.data() + size_t(l) * 2 * N;
     float* qkv = qkv_.data() + l * 3 * NC;
-    float* att = att_.data() + size_t(l) * B * NH * T * T;
+    float* att = att_.data() + size_t(l) * attention_saved_floats(mha_shape(B, T, C, NH));
     float* atty = atty_.data() + l * NC;
     float* attproj = attproj_.data();
     float* res2 = res2_.data() + l * NC;
@@ -126,7 +126,7 @@ double GPT::forward(const float* params, const int32_t* tokens, const int32_t* t
 
     ops_->layernorm_forward(ln1, ln1_stats, ln1_stats + N, x, params + w.ln_1_w, params + w.ln_1_b, N, C);
     ops_->matmul_forward(qkv, ln1, params + w.c_attn_w, params + w.c_attn_b, N, C, 3 * C);
-    ops_->attention_forward(atty, att, qkv, B, T, C, NH, site(l, 0));
+    ops_->attention_forward(atty, att, qkv, mha_shape(B, T, C, NH), site(l, 0));
     ops_->matmul_forward(attproj, atty, params + w.attn_proj_w, params + w.attn_proj_b, N, C, C);
     const DropoutSite d1 = site(l, 1);
     if (d1.p > 0) {
@@ -187,7 +187,7 @@ void GPT::backward(const float* params, float* grads, float loss_scale) {
     const float* ln1 = ln1_.data() + l * NC;
     const float* ln1_stats = ln1_stats_.data() + size_t(l) * 2 * N;
     const float* qkv = qkv_.data() + l * 3 * NC;
-    const float* att = att_.data() + size_t(l) * B * NH * T * T;
+    const float* att = att_.data() + size_t(l) * attention_saved_floats(mha_shape(B, T, C, NH));
     const float* atty = atty_.data() + l * NC;
     const float* res2 = res2_.data() + l * NC;
     const float* ln2 = ln2_.data() + l * NC;
@@ -226,7 +226,7 @@ void GPT::backward(const float* params, float* grads, float loss_scale) {
     ops_->matmul_backward(d_a_.data(), grads + w.attn_proj_w, grads + w.attn_proj_b, d_attproj, atty,
                          params + w.attn_proj_w, N, C, C);
     d_qkv_.zero();
-    ops_->attention_backward(d_qkv_.data(), d_a_.data(), qkv, att, B, T, C, NH, site(l, 0));
+    ops_->attention_backward(d_qkv_.data(), d_a_.data(), qkv, att, mha_shape(B, T, C, NH), site(l, 0));
     d_a_.zero();
     ops_->matmul_backward(d_a_.data(), grads + w.c_attn_w, grads + w.c_attn_b, d_qkv_.data(), ln1,
                          params + w.c_attn_w, N, C, 3 * C);

@@ -98,11 +98,11 @@ void bench_elementwise(int B, int T, int C, int NH) {
     char name[64];
     std::snprintf(name, sizeof name, "attention fwd p=%.1f", p);
     bench(name, att_flops, [&] {
-      cpu::attention_forward(out.data(), att.data(), qkv.data(), B, T, C, NH, d);
+      cpu::attention_forward(out.data(), att.data(), qkv.data(), mha_shape(B, T, C, NH), d);
     });
     std::snprintf(name, sizeof name, "attention bwd p=%.1f", p);
     bench(name, 2 * att_flops, [&] {
-      cpu::attention_backward(dqkv.data(), dy.data(), qkv.data(), att.data(), B, T, C, NH, d);
+      cpu::attention_backward(dqkv.data(), dy.data(), qkv.data(), att.data(), mha_shape(B, T, C, NH), d);
     });
   }
 }

@@ -97,16 +97,16 @@ TEST_F(CudaAttention, ForwardBackwardMatchCpu) {
     const auto qkv = random_floats(n_qkv, 1, -2.0f, 2.0f), dout = random_floats(n_out, 2);
     const auto dqkv0 = random_floats(n_qkv, 3);
     std::vector<float> out(n_out), att(n_att);
-    cpu::attention_forward(out.data(), att.data(), qkv.data(), B, T, C, NH, drop);
+    cpu::attention_forward(out.data(), att.data(), qkv.data(), mha_shape(B, T, C, NH), drop);
     auto dqkv = dqkv0;
-    cpu::attention_backward(dqkv.data(), dout.data(), qkv.data(), att.data(), B, T, C, NH, drop);
+    cpu::attention_backward(dqkv.data(), dout.data(), qkv.data(), att.data(), mha_shape(B, T, C, NH), drop);
 
     auto d_qkv = to_device(qkv), d_dout = to_device(dout), d_dqkv = to_device(dqkv0);
     auto d_out = poisoned(n_out), d_att = poisoned(n_att);
-    gpu().attention_forward(d_out.data(), d_att.data(), d_qkv.data(), B, T, C, NH, drop);
+    gpu().attention_forward(d_out.data(), d_att.data(), d_qkv.data(), mha_shape(B, T, C, NH), drop);
     expect_matches_cpu(to_host(d_att), att, kFp32Forward, kFp32RelL2Forward, "att");
     expect_matches_cpu(to_host(d_out), out, kFp32Backward, kFp32RelL2Forward, "out");
-    gpu().attention_backward(d_dqkv.data(), d_dout.data(), d_qkv.data(), d_att.data(), B, T, C, NH, drop);
+    gpu().attention_backward(d_dqkv.data(), d_dout.data(), d_qkv.data(), d_att.data(), mha_shape(B, T, C, NH), drop);
     expect_matches_cpu(to_host(d_dqkv), dqkv, kFp32Backward, kFp32RelL2Backward, "dqkv");
   }
 }
@@ -117,16 +117,16 @@ TEST_F(CudaAttention, Repeatable) {
   const DropoutSite drop{0.1f, 5, 2, 0, 1};
   const auto qkv = random_floats(n_qkv, 4), dout = random_floats(n_out, 5), dqkv0 = random_floats(n_qkv, 6);
   std::vector<float> out(n_out), att(n_att);
-  cpu::attention_forward(out.data(), att.data(), qkv.data(), B, T, C, NH, drop);
+  cpu::attention_forward(out.data(), att.data(), qkv.data(), mha_shape(B, T, C, NH), drop);
   auto dqkv = dqkv0;
-  cpu::attention_backward(dqkv.data(), dout.data(), qkv.data(), att.data(), B, T, C, NH, drop);
+  cpu::attention_backward(dqkv.data(), dout.data(), qkv.data(), att.data(), mha_shape(B, T, C, NH), drop);
   auto d_qkv = to_device(qkv), d_dout = to_device(dout);
   std::vector<float> first;
   for (int run = 0; run < 2; ++run) {
     auto d_out = poisoned(n_out), d_att = poisoned(n_att);
     auto d_dqkv = to_device(dqkv0);  // += target: fresh non-zero values each run
-    gpu().attention_forward(d_out.data(), d_att.data(), d_qkv.data(), B, T, C, NH, drop);
-    gpu().attention_backward(d_dqkv.data(), d_dout.data(), d_qkv.data(), d_att.data(), B, T, C, NH, drop);
+    gpu().attention_forward(d_out.data(), d_att.data(), d_qkv.data(), mha_shape(B, T, C, NH), drop);
+    gpu().attention_backward(d_dqkv.data(), d_dout.data(), d_qkv.data(), d_att.data(), mha_shape(B, T, C, NH), drop);
     auto got = to_host(d_out);
     const auto dq = to_host(d_dqkv);
     expect_matches_cpu(got, out, kFp32Backward, kFp32RelL2Forward, "out");

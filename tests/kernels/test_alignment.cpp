@@ -261,18 +261,18 @@ TEST(Alignment, Attention) {
       std::vector<float> att(natt);
       {
         std::vector<float> out(NC);
-        cpu::attention_forward(out.data(), att.data(), qkv.data(), s.B, s.T, s.C, s.NH, drop);
+        cpu::attention_forward(out.data(), att.data(), qkv.data(), mha_shape(s.B, s.T, s.C, s.NH), drop);
       }
       const std::string name = " B=" + std::to_string(s.B) + " T=" + std::to_string(s.T) + " C=" +
                                std::to_string(s.C) + " NH=" + std::to_string(s.NH) + " p=" + std::to_string(p);
       expect_alignment_invariant("attention_forward" + name, 3, [&](const std::vector<int>& sh) {
         Placed<float> out(std::vector<float>(NC), sh[0]), a(std::vector<float>(natt), sh[1]), x(qkv, sh[2]);
-        cpu::attention_forward(out.data(), a.data(), x.data(), s.B, s.T, s.C, s.NH, drop);
+        cpu::attention_forward(out.data(), a.data(), x.data(), mha_shape(s.B, s.T, s.C, s.NH), drop);
         return Outputs{output("out", out), output("att", a)};
       });
       expect_alignment_invariant("attention_backward" + name, 4, [&](const std::vector<int>& sh) {
         Placed<float> dqkv(uniform(3 * NC, 42), sh[0]), dy(dout, sh[1]), x(qkv, sh[2]), a(att, sh[3]);
-        cpu::attention_backward(dqkv.data(), dy.data(), x.data(), a.data(), s.B, s.T, s.C, s.NH, drop);
+        cpu::attention_backward(dqkv.data(), dy.data(), x.data(), a.data(), mha_shape(s.B, s.T, s.C, s.NH), drop);
         return Outputs{output("dqkv", dqkv)};
       });
     }

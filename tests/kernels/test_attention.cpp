@@ -107,7 +107,7 @@ TEST(Attention, ForwardMatchesFloat64Reference) {
     for (float p : kProbs) {
       const auto qkv = random_qkv(s, 1);
       std::vector<float> out(size_t(s.B) * s.T * s.C), att(size_t(s.B) * s.NH * s.T * s.T, 9.0f);
-      cpu::attention_forward(out.data(), att.data(), qkv.data(), s.B, s.T, s.C, s.NH, site(p));
+      cpu::attention_forward(out.data(), att.data(), qkv.data(), mha_shape(s.B, s.T, s.C, s.NH), site(p));
       const AttnRef ref = ref_forward(to_double(qkv), s, site(p));
       EXPECT_ALL_CLOSE(att.data(), ref.att.data(), att.size(), kFp32Forward) << "T=" << s.T << " p=" << p;
       EXPECT_ALL_CLOSE(out.data(), ref.out.data(), out.size(), kFp32Forward) << "T=" << s.T << " p=" << p;
@@ -119,8 +119,8 @@ TEST(Attention, DropoutChangesOutputAndAttIsSavedBeforeIt) {
   const auto qkv = random_qkv(s, 2);
   std::vector<float> out0(size_t(s.B) * s.T * s.C), out1(out0.size());
   std::vector<float> att0(size_t(s.B) * s.NH * s.T * s.T), att1(att0.size());
-  cpu::attention_forward(out0.data(), att0.data(), qkv.data(), s.B, s.T, s.C, s.NH, site(0.0f));
-  cpu::attention_forward(out1.data(), att1.data(), qkv.data(), s.B, s.T, s.C, s.NH, site(0.5f));
+  cpu::attention_forward(out0.data(), att0.data(), qkv.data(), mha_shape(s.B, s.T, s.C, s.NH), site(0.0f));
+  cpu::attention_forward(out1.data(), att1.data(), qkv.data(), mha_shape(s.B, s.T, s.C, s.NH), site(0.5f));
   EXPECT_TRUE(same_bits(att0, att1));
   EXPECT_FALSE(same_bits(out0, out1));
 }
@@ -131,10 +131,10 @@ TEST(Attention, BackwardAddsFloat64Gradients) {
       const auto qkv = random_qkv(s, 3);
       const auto dout = random_floats(size_t(s.B) * s.T * s.C, 4);
       std::vector<float> out(dout.size()), att(size_t(s.B) * s.NH * s.T * s.T);
-      cpu::attention_forward(out.data(), att.data(), qkv.data(), s.B, s.T, s.C, s.NH, site(p));
+      cpu::attention_forward(out.data(), att.data(), qkv.data(), mha_shape(s.B, s.T, s.C, s.NH), site(p));
       const auto dqkv0 = random_floats(qkv.size(), 5);
       auto dqkv = dqkv0;
-      cpu::attention_backward(dqkv.data(), dout.data(), qkv.data(), att.data(), s.B, s.T, s.C, s.NH, site(p));
+      cpu::attention_backward(dqkv.data(), dout.data(), qkv.data(), att.data(), mha_shape(s.B, s.T, s.C, s.NH), site(p));
       const auto ref = ref_backward(to_double(dout), to_double(qkv), s, site(p));
       EXPECT_ALL_CLOSE(dqkv.data(), plus(dqkv0, ref).data(), dqkv.size(), kFp32Backward)
           << "T=" << s.T << " p=" << p;
@@ -147,8 +147,8 @@ TEST(Attention, BackwardMatchesFiniteDifferences) {
     const auto qkv = random_qkv(s, 6);
     const auto dout = random_floats(size_t(s.B) * s.T * s.C, 7);
     std::vector<float> out(dout.size()), att(size_t(s.B) * s.NH * s.T * s.T), dqkv(qkv.size());
-    cpu::attention_forward(out.data(), att.data(), qkv.data(), s.B, s.T, s.C, s.NH, site(p));
-    cpu::attention_backward(dqkv.data(), dout.data(), qkv.data(), att.data(), s.B, s.T, s.C, s.NH, site(p));
+    cpu::attention_forward(out.data(), att.data(), qkv.data(), mha_shape(s.B, s.T, s.C, s.NH), site(p));
+    cpu::attention_backward(dqkv.data(), dout.data(), qkv.data(), att.data(), mha_shape(s.B, s.T, s.C, s.NH), site(p));
     const auto dd = to_double(dout);
     const auto fd = finite_difference(
         [&](const std::vector<double>& x) {
@@ -169,8 +169,8 @@ TEST(Attention, ThreadCountInvariant) {
   for (float p : kProbs)
     expect_thread_invariant([&] {
       std::vector<float> out(dout.size()), att(size_t(s.B) * s.NH * s.T * s.T), dqkv(qkv.size(), 0.5f);
-      cpu::attention_forward(out.data(), att.data(), qkv.data(), s.B, s.T, s.C, s.NH, site(p));
-      cpu::attention_backward(dqkv.data(), dout.data(), qkv.data(), att.data(), s.B, s.T, s.C, s.NH, site(p));
+      cpu::attention_forward(out.data(), att.data(), qkv.data(), mha_shape(s.B, s.T, s.C, s.NH), site(p));
+      cpu::attention_backward(dqkv.data(), dout.data(), qkv.data(), att.data(), mha_shape(s.B, s.T, s.C, s.NH), site(p));
       return std::vector<std::vector<float>>{out, att, dqkv};
     });
 }
@@ -183,8 +183,8 @@ TEST(Attention, ResultsDoNotDependOnBufferAlignment) {
   for (int shift : {0, 1, 3, 5}) {
     Shifted q(qkv, shift), dy(dout, shift), out(std::vector<float>(dout.size()), shift);
     Shifted att(std::vector<float>(size_t(s.B) * s.NH * s.T * s.T), shift), dq(std::vector<float>(qkv.size()), shift);
-    cpu::attention_forward(out.data(), att.data(), q.data(), s.B, s.T, s.C, s.NH, site(0.1f));
-    cpu::attention_backward(dq.data(), dy.data(), q.data(), att.data(), s.B, s.T, s.C, s.NH, site(0.1f));
+    cpu::attention_forward(out.data(), att.data(), q.data(), mha_shape(s.B, s.T, s.C, s.NH), site(0.1f));
+    cpu::attention_backward(dq.data(), dy.data(), q.data(), att.data(), mha_shape(s.B, s.T, s.C, s.NH), site(0.1f));
     const std::vector<std::vector<float>> outs{out.values(), att.values(), dq.values()};
     if (first.empty()) first = outs;
     for (size_t i = 0; i < outs.size(); ++i) EXPECT_TRUE(same_bits(first[i], outs[i])) << "output " << i << " shift " << shift;

@@ -177,12 +177,12 @@ TEST(AttentionGqa, WithAllHeadsAgreesWithAttention) {
     const auto dout = random_floats(s.out_size(), 9);
     const Outputs o = forward(qkv, s, p);
     std::vector<float> out(s.out_size()), att(size_t(s.B) * s.NH * s.T * s.T);
-    cpu::attention_forward(out.data(), att.data(), qkv.data(), s.B, s.T, C, s.NH, site(p));
+    cpu::attention_forward(out.data(), att.data(), qkv.data(), mha_shape(s.B, s.T, C, s.NH), site(p));
     EXPECT_ALL_CLOSE(o.out.data(), out.data(), out.size(), kFp32Forward) << "p=" << p;
     std::vector<float> dgqa(qkv.size()), dmha(qkv.size());
     cpu::attention_gqa_backward(dgqa.data(), dout.data(), qkv.data(), o.lse.data(), s.B, s.T, s.NH, s.NKV, s.hd,
                                 site(p));
-    cpu::attention_backward(dmha.data(), dout.data(), qkv.data(), att.data(), s.B, s.T, C, s.NH, site(p));
+    cpu::attention_backward(dmha.data(), dout.data(), qkv.data(), att.data(), mha_shape(s.B, s.T, C, s.NH), site(p));
     EXPECT_ALL_CLOSE(dgqa.data(), dmha.data(), dgqa.size(), kFp32Backward) << "p=" << p;
   }
 }

@@ -14,25 +14,9 @@ namespace {
 TEST(KernelOps, CpuTableIsTheCpuKernels) {
   const KernelOps& ops = cpu_ops();
   EXPECT_STREQ(ops.device, "cpu");
-  EXPECT_EQ(ops.encoder_forward, &cpu::encoder_forward);
-  EXPECT_EQ(ops.encoder_backward, &cpu::encoder_backward);
-  EXPECT_EQ(ops.layernorm_forward, &cpu::layernorm_forward);
-  EXPECT_EQ(ops.layernorm_backward, &cpu::layernorm_backward);
-  EXPECT_EQ(ops.matmul_forward, &cpu::matmul_forward);
-  EXPECT_EQ(ops.matmul_backward, &cpu::matmul_backward);
-  EXPECT_EQ(ops.matmul_nt_forward, &cpu::matmul_nt_forward);
-  EXPECT_EQ(ops.matmul_nt_backward, &cpu::matmul_nt_backward);
-  EXPECT_EQ(ops.attention_forward, &cpu::attention_forward);
-  EXPECT_EQ(ops.attention_backward, &cpu::attention_backward);
-  EXPECT_EQ(ops.gelu_forward, &cpu::gelu_forward);
-  EXPECT_EQ(ops.gelu_backward, &cpu::gelu_backward);
-  EXPECT_EQ(ops.residual_forward, &cpu::residual_forward);
-  EXPECT_EQ(ops.dropout_forward, &cpu::dropout_forward);
-  EXPECT_EQ(ops.dropout_backward, &cpu::dropout_backward);
-  EXPECT_EQ(ops.crossentropy_forward_backward, &cpu::crossentropy_forward_backward);
-  EXPECT_EQ(ops.adamw_update, &cpu::adamw_update);
-  EXPECT_EQ(ops.sumsq_chunks, &cpu::sumsq_chunks);
-  EXPECT_EQ(ops.add_inplace, &cpu::add_inplace);
+#define CAIRN_EXPECT_CPU_OP(name, params) EXPECT_EQ(ops.name, &cpu::name) << #name;
+  CAIRN_OPS(CAIRN_EXPECT_CPU_OP)
+#undef CAIRN_EXPECT_CPU_OP
   EXPECT_EQ(&ops_for_device("cpu"), &ops);
 }
 
