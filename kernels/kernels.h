@@ -107,6 +107,39 @@ inline int64_t attention_saved_floats(const AttentionShape& s) { return int64_t(
   /* dqkv [B,T,qkv_width] += gradient of out w.r.t. qkv; saved is forward's */                   \
   X(attention_backward, (float* dqkv, const float* dout, const float* qkv, const float* saved,    \
                          const AttentionShape& shape, const DropoutSite& drop))                   \
+  /* ---- causal self-attention keeping only the row logsumexp (Llama family) ----          \
+     Same layouts, GQA head mapping and dropout counters as attention_forward; saves          \
+     lse [B, n_head, T] (log sum_j exp(s_j), s = q.k / sqrt(hs)) instead of P, and computes   \
+     P = exp(s - lse) in forward AND in backward, from the same scores, so backward sees       \
+     forward's bits while memory is O(T) per head. Backward: dqkv +=; a kv head's dk, dv     \
+     collect its query heads in head order. */                                                   \
+  X(attention_lse_forward, (float* out, float* lse, const float* qkv,                             \
+                            const AttentionShape& shape, const DropoutSite& drop))                \
+  X(attention_lse_backward, (float* dqkv, const float* dout, const float* qkv, const float* lse,  \
+                             const AttentionShape& shape, const DropoutSite& drop))               \
+  /* ---- RMSNorm (HF LlamaRMSNorm) ----                                                       \
+     out[n,c] = (inp[n,c] * rstd[n]) * weight[c],  rstd = 1/sqrt(mean_c(inp[n,c]^2) + eps);     \
+     rstd [N] kept. backward: dinp += rstd * (g - xhat * mean(g * xhat)), g = weight * dout,    \
+     xhat = inp * rstd;  dweight[c] += sum_n dout * xhat */                                        \
+  X(rmsnorm_forward, (float* out, float* rstd, const float* inp, const float* weight, int N,      \
+                      int C, float eps))                                                          \
+  X(rmsnorm_backward, (float* dinp, float* dweight, const float* dout, const float* inp,          \
+                       const float* weight, const float* rstd, int N, int C))                     \
+  /* ---- rotary position embeddings, HF's rotate_half pairs (i, i + hd/2) ----              \
+     Rotates H heads of hd at the start of each row of a [B*T, ld] tensor (ld >= H*hd;        \
+     columns past H*hd untouched: q and k of a packed qkv in one call). Row b*T + t is at      \
+     position t; cos, sin [>=T, hd/2] from rope_table (below), on the table's device:          \
+       out[i] = x[i]*cos[t,i] + (-x[i+hd/2])*sin[t,i];  out[i+hd/2] = x[i+hd/2]*cos + x[i]*sin  \
+     out may equal inp. backward: dinp = R^T dout, WRITTEN (not added), may equal dout. */        \
+  X(rope_forward, (float* out, const float* inp, const float* cos, const float* sin, int B,       \
+                   int T, int H, int hd, int64_t ld))                                             \
+  X(rope_backward, (float* dinp, const float* dout, const float* cos, const float* sin, int B,    \
+                    int T, int H, int hd, int64_t ld))                                            \
+  /* ---- SwiGLU (HF LlamaMLP: silu(gate) * up) ----                                          \
+     inp [N, 2F] = [gate | up] (gate_proj, up_proj stacked), out [N, F] = silu(gate) * up,      \
+     silu(g) = g / (1 + exp(-g)). backward: dinp [N, 2F] += */                                    \
+  X(swiglu_forward, (float* out, const float* inp, int N, int F))                                 \
+  X(swiglu_backward, (float* dinp, const float* dout, const float* inp, int N, int F))            \
   /* ---- GELU, tanh approximation (GPT-2); backward: dinp += ---- */                          \
   X(gelu_forward, (float* out, const float* inp, int64_t n))                                      \
   X(gelu_backward, (float* dinp, const float* inp, const float* dout, int64_t n))                 \
@@ -146,5 +179,11 @@ inline int64_t attention_saved_floats(const AttentionShape& s) { return int64_t(
 
 namespace cpu {
 CAIRN_OPS(CAIRN_DECLARE_OP)
+
+// RoPE's table, computed once on the host (not an op: the model uploads it), as HF's fp32
+// arithmetic: inv_freq[i] = 1 / theta^(2i/hd) with each step rounded to fp32 (the power in
+// double), angle = float(t) * inv_freq[i] in fp32, cos[t,i] = float(cos(double(angle))),
+// sin likewise;  cos, sin [T, hd/2].
+void rope_table(float* cos, float* sin, int T, int hd, float theta);
 }  // namespace cpu
 }  // namespace cairn

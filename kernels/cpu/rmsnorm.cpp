@@ -9,7 +9,7 @@
 
 #include "core/parallel.h"
 #include "kernels/cpu/vector_math.h"
-#include "kernels/llama_kernels.h"
+#include "kernels/kernels.h"
 
 namespace cairn::cpu {
 namespace {

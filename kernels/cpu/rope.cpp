@@ -9,7 +9,7 @@
 #include <cmath>
 
 #include "core/parallel.h"
-#include "kernels/llama_kernels.h"
+#include "kernels/kernels.h"
 
 namespace cairn::cpu {
 namespace {

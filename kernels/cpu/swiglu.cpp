@@ -7,7 +7,7 @@
 // so a value never depends on its position or on the thread count.
 #include "core/parallel.h"
 #include "kernels/cpu/vector_math.h"
-#include "kernels/llama_kernels.h"
+#include "kernels/kernels.h"
 
 namespace cairn::cpu {
 namespace {

@@ -7,7 +7,7 @@
 // rows in two passes: chunks of kColumnChunkRows rows in row order (double), then the chunk
 // partials in chunk order, then one +=. No atomics.
 #include "kernels/cuda/common.cuh"
-#include "kernels/cuda/llama_kernels_cuda.h"
+#include "kernels/cuda/kernels_cuda.h"
 
 namespace cairn::cuda {
 namespace {

@@ -1,11 +1,11 @@
 // kernels/cuda/rope.cu — rotary position embeddings on the GPU (HF's rotate_half pairs):
-// rope_forward/backward, layout and semantics as kernels/llama_kernels.h.
+// rope_forward/backward, layout and semantics as kernels/kernels.h.
 //
 // One thread per (row, head, pair i): it reads x[i] and x[i + hd/2] before writing either, so
 // out == inp is safe. The products and the add are the CPU's, in the same order (--fmad=false),
 // and the table is the CPU's (uploaded), so results are bitwise equal to cpu::rope_*.
 #include "kernels/cuda/common.cuh"
-#include "kernels/cuda/llama_kernels_cuda.h"
+#include "kernels/cuda/kernels_cuda.h"
 
 namespace cairn::cuda {
 namespace {

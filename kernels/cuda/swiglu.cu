@@ -1,10 +1,10 @@
 // kernels/cuda/swiglu.cu — SwiGLU (silu(gate) * up) on the GPU: swiglu_forward/backward over
-// a packed [N, 2F] = [gate | up] input, as kernels/llama_kernels.h.
+// a packed [N, 2F] = [gate | up] input, as kernels/kernels.h.
 //
 // Element-wise, one thread per output (grid-stride), the CPU's formulas. exp is CUDA's expf,
 // not Eigen's pexp, so values agree with the CPU within tolerance, not bitwise.
 #include "kernels/cuda/common.cuh"
-#include "kernels/cuda/llama_kernels_cuda.h"
+#include "kernels/cuda/kernels_cuda.h"
 
 namespace cairn::cuda {
 namespace {

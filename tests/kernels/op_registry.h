@@ -68,6 +68,8 @@ struct OpCase {
 
 // Every case, in a fixed order (op_cases.cpp).
 const std::vector<OpCase>& op_cases();
+// The Llama family's ops (op_cases_llama.cpp), appended by op_cases().
+void llama_op_cases(std::vector<OpCase>& cases);
 
 // The tensors after one call on `ops`: values[i] as doubles, raw[i] as the device's bytes.
 struct OpResult {

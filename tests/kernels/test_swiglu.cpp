@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "kernel_test_util.h"
-#include "kernels/llama_kernels.h"
+#include "kernels/kernels.h"
 #include "tolerance.h"
 
 namespace cairn::test {

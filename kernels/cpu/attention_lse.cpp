@@ -1,5 +1,5 @@
-// kernels/cpu/attention_gqa.cpp — causal grouped-query self-attention that saves only the
-// row logsumexp: attention_gqa_forward/backward (layout in llama_kernels.h).
+// kernels/cpu/attention_lse.cpp — causal grouped-query self-attention that saves only the
+// row logsumexp: attention_lse_forward/backward (layouts in kernels.h, AttentionShape).
 //
 // As attention.cpp, work is cut by (sequence, head) and fixed chunks of kQueryChunk queries;
 // a chunk [q0, q1) sees keys [0, q1) and all its products are single-threaded gemm() calls on
@@ -21,7 +21,7 @@
 #include "kernels/cpu/dropout_mask.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/vector_math.h"
-#include "kernels/llama_kernels.h"
+#include "kernels/kernels.h"
 
 namespace cairn::cpu {
 namespace {
@@ -88,8 +88,9 @@ void apply_factors(float* x, const float* factor, int64_t n) {
 
 }  // namespace
 
-void attention_gqa_forward(float* out, float* lse, const float* qkv, int B, int T, int NH,
-                           int NKV, int hd, const DropoutSite& drop) {
+void attention_lse_forward(float* out, float* lse, const float* qkv, const AttentionShape& shape,
+                           const DropoutSite& drop) {
+  const int B = shape.B, T = shape.T, NH = shape.n_head, NKV = shape.n_kv_head, hd = shape.head_size;
   const float scale = 1.0f / std::sqrt(float(hd));
   const int64_t n_chunks = ceil_div(T, kQueryChunk);
   parallel_for(int64_t(B) * NH * n_chunks, [&](int64_t tile) {
@@ -113,8 +114,9 @@ void attention_gqa_forward(float* out, float* lse, const float* qkv, int B, int 
 // With P = softmax, F = dropout factors, D = P * F, out = D @ v:
 //   dv += D^T @ dout;  dD = dout @ v^T;  dP = dD * F;
 //   dS = P * (dP - rowsum(dP * P)) * scale;  dq += dS @ k;  dk += dS^T @ q.
-void attention_gqa_backward(float* dqkv, const float* dout, const float* qkv, const float* lse,
-                            int B, int T, int NH, int NKV, int hd, const DropoutSite& drop) {
+void attention_lse_backward(float* dqkv, const float* dout, const float* qkv, const float* lse,
+                            const AttentionShape& shape, const DropoutSite& drop) {
+  const int B = shape.B, T = shape.T, NH = shape.n_head, NKV = shape.n_kv_head, hd = shape.head_size;
   const float scale = 1.0f / std::sqrt(float(hd));
   const bool dropout = drop.p != 0.0f;
   const int rep = NH / NKV;

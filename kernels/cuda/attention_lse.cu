@@ -1,5 +1,5 @@
-// kernels/cuda/attention_gqa.cu — causal grouped-query attention on the GPU, saving only the
-// row logsumexp: attention_gqa_forward/backward (layout in kernels/llama_kernels.h).
+// kernels/cuda/attention_lse.cu — causal grouped-query attention on the GPU, saving only the
+// row logsumexp: attention_lse_forward/backward (layouts in kernels.h, AttentionShape).
 //
 // The formulation of attention.cu (llm.c's attention_forward3), with key/value heads repeated
 // for their query heads (HF's repeat_kv) when q, k, v are permuted to [B,NH,T,hd]: scores and
@@ -16,7 +16,6 @@
 
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/kernels_cuda.h"
-#include "kernels/cuda/llama_kernels_cuda.h"
 
 namespace cairn::cuda {
 namespace {
@@ -155,9 +154,10 @@ void probs_from_scores(float* probs, float* lse_out, const float* lse_in, const 
 
 }  // namespace
 
-void attention_gqa_forward(float* out, float* lse, const float* qkv, int B, int T, int NH, int NKV, int hd,
+void attention_lse_forward(float* out, float* lse, const float* qkv, const AttentionShape& shape,
                            const DropoutSite& drop) {
-  const Dims s{B, T, NH, NKV, hd};
+  const int B = shape.B, T = shape.T, NH = shape.n_head, hd = shape.head_size;
+  const Dims s{B, T, NH, shape.n_kv_head, hd};
   const int heads = B * NH;
   const int64_t E = s.head_elems(), TT = int64_t(T) * T, ths = int64_t(T) * hd, rows = int64_t(heads) * T;
   float* q = static_cast<float*>(scratch(kScratchAttnA, 4 * E * sizeof(float)));
@@ -181,9 +181,10 @@ void attention_gqa_forward(float* out, float* lse, const float* qkv, int B, int 
   CAIRN_LAUNCH_CHECK();
 }
 
-void attention_gqa_backward(float* dqkv, const float* dout, const float* qkv, const float* lse, int B, int T, int NH,
-                            int NKV, int hd, const DropoutSite& drop) {
-  const Dims s{B, T, NH, NKV, hd};
+void attention_lse_backward(float* dqkv, const float* dout, const float* qkv, const float* lse,
+                            const AttentionShape& shape, const DropoutSite& drop) {
+  const int B = shape.B, T = shape.T, NH = shape.n_head, hd = shape.head_size;
+  const Dims s{B, T, NH, shape.n_kv_head, hd};
   const int heads = B * NH;
   const int64_t E = s.head_elems(), TT = int64_t(T) * T, ths = int64_t(T) * hd, rows = int64_t(heads) * T;
   const float scale = 1.0f / std::sqrt(float(hd));

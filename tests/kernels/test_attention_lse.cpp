@@ -1,7 +1,7 @@
-// tests/kernels/test_attention_gqa.cpp — attention_gqa_forward/backward against a float64
+// tests/kernels/test_attention_lse.cpp — attention_lse_forward/backward against a float64
 // reference (grouped heads as HF's repeat_kv, same dropout mask function), an analytic float64
-// backward and finite differences; GQA, MQA (NKV = 1) and MHA (NKV = NH, checked against
-// attention_forward/backward too); T beyond one query chunk; thread-count invariance.
+// backward and finite differences; GQA, MQA (NKV = 1) and MHA; agreement with
+// attention_forward/backward (which keep P); T beyond one query chunk; thread-count invariance.
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -9,7 +9,6 @@
 #include "kernel_test_util.h"
 #include "kernels/cpu/dropout_mask.h"
 #include "kernels/kernels.h"
-#include "kernels/llama_kernels.h"
 #include "tolerance.h"
 
 namespace cairn::test {
@@ -26,6 +25,7 @@ struct Shape {
     const int g = h / (NH / NKV);
     return part == 0 ? int64_t(h) * hd : part == 1 ? int64_t(NH + g) * hd : int64_t(NH + NKV + g) * hd;
   }
+  AttentionShape shape() const { return {B, T, NH, NKV, hd}; }
   size_t at(int b, int t, int part, int h, int d) const {
     return size_t((int64_t(b) * T + t) * width() + col(part, h) + d);
   }
@@ -114,11 +114,11 @@ struct Outputs {
 
 Outputs forward(const std::vector<float>& qkv, const Shape& s, float p) {
   Outputs o{std::vector<float>(s.out_size(), 9.0f), std::vector<float>(s.lse_size(), 9.0f)};
-  cpu::attention_gqa_forward(o.out.data(), o.lse.data(), qkv.data(), s.B, s.T, s.NH, s.NKV, s.hd, site(p));
+  cpu::attention_lse_forward(o.out.data(), o.lse.data(), qkv.data(), s.shape(), site(p));
   return o;
 }
 
-TEST(AttentionGqa, ForwardMatchesFloat64Reference) {
+TEST(AttentionLse, ForwardMatchesFloat64Reference) {
   for (const Shape& s : kShapes)
     for (float p : kProbs) {
       const auto qkv = random_floats(s.qkv_size(), 1, -1.5f, 1.5f);
@@ -129,7 +129,7 @@ TEST(AttentionGqa, ForwardMatchesFloat64Reference) {
     }
 }
 
-TEST(AttentionGqa, BackwardAddsFloat64Gradients) {
+TEST(AttentionLse, BackwardAddsFloat64Gradients) {
   for (const Shape& s : kShapes)
     for (float p : kProbs) {
       const auto qkv = random_floats(s.qkv_size(), 3, -1.5f, 1.5f);
@@ -137,23 +137,21 @@ TEST(AttentionGqa, BackwardAddsFloat64Gradients) {
       const Outputs o = forward(qkv, s, p);
       const auto dqkv0 = random_floats(qkv.size(), 5);
       auto dqkv = dqkv0;
-      cpu::attention_gqa_backward(dqkv.data(), dout.data(), qkv.data(), o.lse.data(), s.B, s.T, s.NH, s.NKV, s.hd,
-                                  site(p));
+      cpu::attention_lse_backward(dqkv.data(), dout.data(), qkv.data(), o.lse.data(), s.shape(), site(p));
       const auto ref = ref_backward(to_double(dout), to_double(qkv), s, site(p));
       EXPECT_ALL_CLOSE(dqkv.data(), plus(dqkv0, ref).data(), dqkv.size(), kFp32Backward)
           << "T=" << s.T << " NKV=" << s.NKV << " p=" << p;
     }
 }
 
-TEST(AttentionGqa, BackwardMatchesFiniteDifferences) {
+TEST(AttentionLse, BackwardMatchesFiniteDifferences) {
   const Shape s{2, 5, 4, 2, 3};
   for (float p : kProbs) {
     const auto qkv = random_floats(s.qkv_size(), 6, -1.5f, 1.5f);
     const auto dout = random_floats(s.out_size(), 7);
     const Outputs o = forward(qkv, s, p);
     std::vector<float> dqkv(qkv.size());
-    cpu::attention_gqa_backward(dqkv.data(), dout.data(), qkv.data(), o.lse.data(), s.B, s.T, s.NH, s.NKV, s.hd,
-                                site(p));
+    cpu::attention_lse_backward(dqkv.data(), dout.data(), qkv.data(), o.lse.data(), s.shape(), site(p));
     const auto dd = to_double(dout);
     const auto fd = finite_difference(
         [&](const std::vector<double>& x) {
@@ -167,27 +165,26 @@ TEST(AttentionGqa, BackwardMatchesFiniteDifferences) {
   }
 }
 
-// NKV == NH is multi-head attention in attention_forward's qkv layout, with the same dropout
-// counters: the two ops agree (to rounding: one normalizes by 1/sum, the other by exp(-lse)).
-TEST(AttentionGqa, WithAllHeadsAgreesWithAttention) {
-  const Shape s{2, 70, 3, 3, 8};
-  const int C = s.NH * s.hd;
-  for (float p : kProbs) {
-    const auto qkv = random_floats(s.qkv_size(), 8, -1.5f, 1.5f);
-    const auto dout = random_floats(s.out_size(), 9);
-    const Outputs o = forward(qkv, s, p);
-    std::vector<float> out(s.out_size()), att(size_t(s.B) * s.NH * s.T * s.T);
-    cpu::attention_forward(out.data(), att.data(), qkv.data(), mha_shape(s.B, s.T, C, s.NH), site(p));
-    EXPECT_ALL_CLOSE(o.out.data(), out.data(), out.size(), kFp32Forward) << "p=" << p;
-    std::vector<float> dgqa(qkv.size()), dmha(qkv.size());
-    cpu::attention_gqa_backward(dgqa.data(), dout.data(), qkv.data(), o.lse.data(), s.B, s.T, s.NH, s.NKV, s.hd,
-                                site(p));
-    cpu::attention_backward(dmha.data(), dout.data(), qkv.data(), att.data(), mha_shape(s.B, s.T, C, s.NH), site(p));
-    EXPECT_ALL_CLOSE(dgqa.data(), dmha.data(), dgqa.size(), kFp32Backward) << "p=" << p;
-  }
+// attention_forward/backward (which keep P) take the same layouts, head mapping and dropout
+// counters: the two ops agree, MHA and GQA, to rounding (one normalizes by 1/sum, the other by
+// exp(-lse)).
+TEST(AttentionLse, AgreesWithAttentionThatKeepsP) {
+  for (const Shape& s : {Shape{2, 70, 3, 3, 8}, Shape{2, 70, 6, 2, 5}})
+    for (float p : kProbs) {
+      const auto qkv = random_floats(s.qkv_size(), 8, -1.5f, 1.5f);
+      const auto dout = random_floats(s.out_size(), 9);
+      const Outputs o = forward(qkv, s, p);
+      std::vector<float> out(s.out_size()), saved(attention_saved_floats(s.shape()));
+      cpu::attention_forward(out.data(), saved.data(), qkv.data(), s.shape(), site(p));
+      EXPECT_ALL_CLOSE(o.out.data(), out.data(), out.size(), kFp32Forward) << "NKV=" << s.NKV << " p=" << p;
+      std::vector<float> d_lse(qkv.size()), d_p(qkv.size());
+      cpu::attention_lse_backward(d_lse.data(), dout.data(), qkv.data(), o.lse.data(), s.shape(), site(p));
+      cpu::attention_backward(d_p.data(), dout.data(), qkv.data(), saved.data(), s.shape(), site(p));
+      EXPECT_ALL_CLOSE(d_lse.data(), d_p.data(), d_lse.size(), kFp32Backward) << "NKV=" << s.NKV << " p=" << p;
+    }
 }
 
-TEST(AttentionGqa, ThreadCountInvariant) {
+TEST(AttentionLse, ThreadCountInvariant) {
   const Shape s{2, 150, 6, 2, 5};
   const auto qkv = random_floats(s.qkv_size(), 10, -1.5f, 1.5f);
   const auto dout = random_floats(s.out_size(), 11);
@@ -195,13 +192,12 @@ TEST(AttentionGqa, ThreadCountInvariant) {
     expect_thread_invariant([&] {
       const Outputs o = forward(qkv, s, p);
       std::vector<float> dqkv(qkv.size(), 0.5f);
-      cpu::attention_gqa_backward(dqkv.data(), dout.data(), qkv.data(), o.lse.data(), s.B, s.T, s.NH, s.NKV, s.hd,
-                                  site(p));
+      cpu::attention_lse_backward(dqkv.data(), dout.data(), qkv.data(), o.lse.data(), s.shape(), site(p));
       return std::vector<std::vector<float>>{o.out, o.lse, dqkv};
     });
 }
 
-TEST(AttentionGqa, ResultsDoNotDependOnBufferAlignment) {
+TEST(AttentionLse, ResultsDoNotDependOnBufferAlignment) {
   const Shape s{1, 70, 4, 2, 6};
   const auto qkv = random_floats(s.qkv_size(), 12, -1.5f, 1.5f);
   const auto dout = random_floats(s.out_size(), 13);
@@ -209,8 +205,8 @@ TEST(AttentionGqa, ResultsDoNotDependOnBufferAlignment) {
   for (int shift : {0, 1, 3, 5}) {
     Shifted q(qkv, shift), dy(dout, shift), out(std::vector<float>(s.out_size()), shift);
     Shifted lse(std::vector<float>(s.lse_size()), shift), dq(std::vector<float>(qkv.size()), shift);
-    cpu::attention_gqa_forward(out.data(), lse.data(), q.data(), s.B, s.T, s.NH, s.NKV, s.hd, site(0.1f));
-    cpu::attention_gqa_backward(dq.data(), dy.data(), q.data(), lse.data(), s.B, s.T, s.NH, s.NKV, s.hd, site(0.1f));
+    cpu::attention_lse_forward(out.data(), lse.data(), q.data(), s.shape(), site(0.1f));
+    cpu::attention_lse_backward(dq.data(), dy.data(), q.data(), lse.data(), s.shape(), site(0.1f));
     const std::vector<std::vector<float>> outs{out.values(), lse.values(), dq.values()};
     if (first.empty()) first = outs;
     for (size_t i = 0; i < outs.size(); ++i) EXPECT_TRUE(same_bits(first[i], outs[i])) << "output " << i << " shift " << shift;
