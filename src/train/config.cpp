@@ -159,13 +159,11 @@ const std::vector<Key>& keys() {
       CAIRN_KEY_BOOL(run, profile, false, "time every kernel call and print, at the end, where a step's time goes (ms per step by op; adds a clock read per call, a device synchronize per call on cuda)"),
       CAIRN_KEY_FLOAT(run, comm_timeout_s, false, "cuda: seconds an NCCL collective may take before the job ends with an error naming the rank, the collective and the step (a peer died or hangs); checkpoint saves and resume do not count; 0 = no limit"),
       CAIRN_KEY_BOOL(run, tensorboard, false, "rank 0 writes TensorBoard event files to run.dir/tensorboard (train/val loss, lr, grad norm, tokens/s, checkpoint bytes and seconds)"),
-      CAIRN_KEY_STRING(model, arch, false, "model family: a name registered in models/registry.cpp (docs/models.md); gpt2 = GPT-2"),
-      CAIRN_KEY_INT(model, n_layer, true, "transformer blocks"),
-      CAIRN_KEY_INT(model, n_head, true, "attention heads; must divide n_embd"),
-      CAIRN_KEY_INT(model, n_embd, true, "channels"),
-      CAIRN_KEY_INT(model, seq_len, true, "context length T (tokens per sequence)"),
-      CAIRN_KEY_INT(model, vocab_size, true, "vocabulary size V (256 for the byte tokenizer); padded to a multiple of 64 internally"),
-      CAIRN_KEY_FLOAT(model, dropout, false, "dropout probability on embeddings, attention and residual branches, in [0, 1)"),
+      // [model]: declared beside ModelConfig (models/model_config.h), so that a model family
+      // adds its keys without touching this file.
+#define CAIRN_MODEL_KEY(kind, key, req, doc) CAIRN_KEY_##kind(model, key, req, doc),
+      CAIRN_MODEL_KEYS(CAIRN_MODEL_KEY)
+#undef CAIRN_MODEL_KEY
       CAIRN_KEY_INT(train, seed, true, "seed of initialisation, data order and dropout"),
       CAIRN_KEY_INT(train, steps, true, "optimizer steps to train"),
       CAIRN_KEY_INT(train, micro_batch, true, "sequences per micro-batch (m)"),
