@@ -113,6 +113,18 @@ class CountingComm final : public Comm {
     }
     g_.barrier();
   }
+  void gatherv_bytes(const void* send, void* recv, const std::vector<int64_t>& counts,
+                     const std::vector<int64_t>& displs, int root) override {  // as MPI_Gatherv
+    g_.slots_[size_t(rank_)] = send;
+    g_.barrier();
+    if (rank_ == root) {
+      for (int r = 0; r < size(); ++r) {
+        std::memcpy(static_cast<char*>(recv) + displs[size_t(r)], g_.slots_[size_t(r)], size_t(counts[size_t(r)]));
+        if (r != rank_) g_.received_[size_t(rank_)] += counts[size_t(r)];
+      }
+    }
+    g_.barrier();
+  }
   void alltoallv(const float*, const std::vector<int64_t>&, const std::vector<int64_t>&, float*,
                  const std::vector<int64_t>&, const std::vector<int64_t>&) override {
     CAIRN_FAIL("ckpt_scale: alltoallv is not used by checkpoints");

@@ -212,7 +212,9 @@ CommitResult commit(Comm& comm, const std::string& run_dir, int64_t step, const 
     return res;
   }
 
-  const std::vector<std::string> gathered = allgather_strings(comm, mine.serialize());
+  // Only rank 0 needs the records (a gather: the others receive W lengths), and they are
+  // small: piece tables and O(log chunks) hash tree nodes per buffer, not chunk digests.
+  const std::vector<std::string> gathered = gather_strings(comm, mine.serialize(), 0);
   std::string reply;
   if (comm.rank() == 0) {
     CommitResult res;

@@ -1,11 +1,32 @@
-// checkpoint/logical_hash.cpp — per-chunk SHA-256 digests and the logical hash
-// (definition in checkpoint/logical_hash.h).
+// checkpoint/logical_hash.cpp — per-chunk SHA-256 digests, the hash tree and the logical
+// hash (definition in checkpoint/logical_hash.h).
 #include "checkpoint/logical_hash.h"
+
+#include <cstring>
+#include <map>
+#include <utility>
 
 #include "core/error.h"
 #include "core/parallel.h"
 
 namespace cairn::ckpt {
+namespace {
+
+Sha256Digest combine(const Sha256Digest& left, const Sha256Digest& right) {
+  uint8_t in[1 + 2 * 32];
+  in[0] = 0x01;  // an inner node's input is 65 bytes, a leaf's a whole chunk: never confused
+  std::memcpy(in + 1, left.data(), 32);
+  std::memcpy(in + 33, right.data(), 32);
+  return sha256(in, sizeof(in));
+}
+
+int64_t split(int64_t lo, int64_t hi) { return lo + (hi - lo) / 2; }
+
+std::string head_json(const nlohmann::json& logical, const Layout& layout, const std::vector<std::string>& buffers) {
+  return nlohmann::json{{"buffers", buffers}, {"layout", layout.to_json()}, {"logical", logical}}.dump();
+}
+
+}  // namespace
 
 std::vector<Sha256Digest> chunk_digests(const float* data, int64_t n_floats) {
   CAIRN_CHECK(n_floats % kChunkFloats == 0, "chunk_digests: ", n_floats, " floats is not a multiple of ",
@@ -17,15 +38,68 @@ std::vector<Sha256Digest> chunk_digests(const float* data, int64_t n_floats) {
   return out;
 }
 
-std::string logical_hash(const nlohmann::json& logical, const Layout& layout,
-                         const std::vector<std::string>& buffers,
-                         const std::vector<Sha256Digest>& digests) {
+std::vector<HashNode> subtree_nodes(const std::vector<Sha256Digest>& leaves, int64_t c0, int64_t c1,
+                                    int64_t n_chunks) {
+  CAIRN_CHECK(0 <= c0 && c0 <= c1 && c1 <= n_chunks && int64_t(leaves.size()) == c1 - c0, "subtree_nodes: ",
+              leaves.size(), " leaves for chunks [", c0, ", ", c1, ") of ", n_chunks);
+  auto hash = [&](auto&& self, int64_t lo, int64_t hi) -> Sha256Digest {
+    if (hi - lo == 1) return leaves[size_t(lo - c0)];
+    const int64_t mid = split(lo, hi);
+    return combine(self(self, lo, mid), self(self, mid, hi));
+  };
+  std::vector<HashNode> out;
+  auto descend = [&](auto&& self, int64_t lo, int64_t hi) -> void {
+    if (hi <= c0 || lo >= c1) return;
+    if (c0 <= lo && hi <= c1) {
+      out.push_back({lo, hi, hash(hash, lo, hi)});
+      return;
+    }
+    const int64_t mid = split(lo, hi);
+    self(self, lo, mid);
+    self(self, mid, hi);
+  };
+  if (n_chunks > 0) descend(descend, 0, n_chunks);
+  return out;
+}
+
+Sha256Digest tree_root(const std::vector<HashNode>& nodes, int64_t n_chunks, const std::string& what) {
+  CAIRN_CHECK(n_chunks > 0, what, ": a buffer of ", n_chunks, " chunks has no hash tree");
+  std::map<std::pair<int64_t, int64_t>, const Sha256Digest*> have;
+  for (const HashNode& n : nodes)
+    CAIRN_CHECK(have.insert({{n.lo, n.hi}, &n.digest}).second, what, ": hash tree node [", n.lo, ", ", n.hi,
+                ") sent twice");
+  size_t used = 0;
+  auto node = [&](auto&& self, int64_t lo, int64_t hi) -> Sha256Digest {
+    auto it = have.find({lo, hi});
+    if (it != have.end()) return ++used, *it->second;
+    CAIRN_CHECK(hi - lo > 1, what, ": no hash tree node covers chunk ", lo);
+    const int64_t mid = split(lo, hi);
+    const Sha256Digest left = self(self, lo, mid);  // left first: the error names the first gap
+    return combine(left, self(self, mid, hi));
+  };
+  const Sha256Digest root = node(node, 0, n_chunks);
+  CAIRN_CHECK(used == nodes.size(), what, ": ", nodes.size() - used,
+              " hash tree nodes overlap others (the ranks' ranges do not tile the buffer)");
+  return root;
+}
+
+std::string logical_hash(const nlohmann::json& logical, const Layout& layout, const std::vector<std::string>& buffers,
+                         const std::vector<Sha256Digest>& roots) {
+  CAIRN_CHECK(roots.size() == buffers.size(), "logical_hash: ", roots.size(), " roots for ", buffers.size(),
+              " buffers");
+  Sha256 h;
+  h.update(head_json(logical, layout, buffers));
+  for (const Sha256Digest& r : roots) h.update(r.data(), r.size());
+  return h.finish_hex();
+}
+
+std::string logical_hash_flat(const nlohmann::json& logical, const Layout& layout,
+                              const std::vector<std::string>& buffers, const std::vector<Sha256Digest>& digests) {
   const int64_t chunks = layout.total / kChunkFloats;
   CAIRN_CHECK(int64_t(digests.size()) == chunks * int64_t(buffers.size()), "logical_hash: have ",
               digests.size(), " chunk digests, need ", chunks * int64_t(buffers.size()));
-  nlohmann::json head = {{"buffers", buffers}, {"layout", layout.to_json()}, {"logical", logical}};
   Sha256 h;
-  h.update(head.dump());
+  h.update(head_json(logical, layout, buffers));
   for (const Sha256Digest& d : digests) h.update(d.data(), d.size());
   return h.finish_hex();
 }

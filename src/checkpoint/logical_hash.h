@@ -1,19 +1,28 @@
 // checkpoint/logical_hash.h — a SHA-256 of the training state that does not depend on the
 // world size, the sharding or the file format: equal hashes mean bitwise-equal state.
 //
-// Definition (stable; changing it is a format change):
-//   H = SHA-256( J || D )
+// Definition (stable; changing it is a format change). Format version 3 on, a tree:
+//   H = SHA-256( J || R(b_1) || R(b_2) || ... )     for the buffers b_i in B
 //   J = the bytes of nlohmann::json{{"buffers", B}, {"layout", layout.to_json()},
 //       {"logical", L}}.dump() — compact, object keys sorted (nlohmann's default order) —
 //       where B is the list of buffer names in save order ("params", "adam_m", "adam_v")
 //       and L the logical state (the trainer's state["logical"]: step, loader, RNG, ...;
 //       null when absent).
-//   D = for each buffer in B, for each chunk c in [0, total / kChunkFloats): the 32-byte
-//       SHA-256 of the chunk's bytes, floats [c*kChunkFloats, (c+1)*kChunkFloats) of that
-//       buffer as little-endian IEEE fp32, concatenated.
-// Chunk boundaries are those of core/sharding.h, so each rank digests the chunks it owns
-// (in parallel, while its shard is written) and rank 0 hashes the gathered digests; `cairn
-// ckpt hash` recomputes the same value from the files of any world size.
+//   R(b) = N(0, C) over the C = total / kChunkFloats chunks of buffer b, where
+//       N(c, c+1)  = SHA-256 of chunk c's bytes (floats [c*kChunkFloats, (c+1)*kChunkFloats)
+//                    as little-endian IEEE fp32): a leaf;
+//       N(lo, hi)  = SHA-256( 0x01 || N(lo, mid) || N(mid, hi) ), mid = lo + (hi - lo) / 2,
+//                    for hi - lo >= 2 (the recursive halving of the gradient sum, DESIGN §2).
+// The tree's shape depends only on C, so a rank owning chunks [c0, c1) hashes the maximal
+// subtrees inside its range (subtree_nodes: at most about 2 log2 C of them) while it writes
+// its shard, sends only those nodes, and rank 0 combines the W sets (tree_root) with
+// O(W log C) hashes, whatever the model's size; `cairn ckpt hash` gets the same value from the
+// files of any world size by doing the same over blocks.
+//
+// Format versions 1 and 2 (before the tree) defined H = SHA-256( J || D ), D = every chunk's
+// leaf digest, buffer-major, concatenated: rank 0 hashed state/512 bytes of digests at every
+// commit. logical_hash_flat keeps that definition so that old checkpoints verify and hash to
+// the value their manifests record.
 #pragma once
 
 #include <cstdint>
@@ -32,11 +41,32 @@ namespace cairn::ckpt {
 // the thread count.
 std::vector<Sha256Digest> chunk_digests(const float* data, int64_t n_floats);
 
-// H as defined above. `digests` holds buffers.size() * (layout.total / kChunkFloats)
-// digests: buffer-major, chunks in order.
+// A node of one buffer's tree: N(lo, hi) over chunk indices.
+struct HashNode {
+  int64_t lo = 0;
+  int64_t hi = 0;
+  Sha256Digest digest{};
+};
+
+// The maximal nodes of the tree over [0, n_chunks) that lie inside [c0, c1), in ascending
+// order, hashed from leaves[i] = the leaf digest of chunk c0 + i. They cover [c0, c1)
+// exactly; the ranges of all ranks tile [0, n_chunks), so their nodes together determine the
+// root.
+std::vector<HashNode> subtree_nodes(const std::vector<Sha256Digest>& leaves, int64_t c0, int64_t c1,
+                                    int64_t n_chunks);
+
+// R = N(0, n_chunks) from nodes that tile [0, n_chunks) (any order, e.g. every rank's
+// subtree_nodes). Throws naming `what` when a node the tree needs is missing.
+Sha256Digest tree_root(const std::vector<HashNode>& nodes, int64_t n_chunks, const std::string& what);
+
+// H from the buffers' roots (format version 3 on).
 std::string logical_hash(const nlohmann::json& logical, const Layout& layout,
-                         const std::vector<std::string>& buffers,
-                         const std::vector<Sha256Digest>& digests);
+                         const std::vector<std::string>& buffers, const std::vector<Sha256Digest>& roots);
+
+// H as format versions 1 and 2 defined it. `digests` holds buffers.size() *
+// (layout.total / kChunkFloats) leaf digests: buffer-major, chunks in order.
+std::string logical_hash_flat(const nlohmann::json& logical, const Layout& layout,
+                              const std::vector<std::string>& buffers, const std::vector<Sha256Digest>& digests);
 
 // The logical part of a trainer state record: state["logical"], or null.
 nlohmann::json logical_part(const nlohmann::json& state);

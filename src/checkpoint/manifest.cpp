@@ -118,9 +118,9 @@ Manifest Manifest::from_json(const json& j, const std::string& path) {
               top.string("format"), "')");
   Manifest m;
   m.format_version = top.small_int("format_version");
-  CAIRN_CHECK(m.format_version == kFormatVersion || m.format_version == kFormatVersionEncoded, path,
+  CAIRN_CHECK(m.format_version >= kFormatVersion && m.format_version <= kFormatVersionTreeHash, path,
               ": checkpoint format version ", m.format_version, " but this cairn reads versions ", kFormatVersion,
-              " and ", kFormatVersionEncoded, " (use the cairn that wrote it)");
+              " to ", kFormatVersionTreeHash, " (use the cairn that wrote it)");
   m.step = top.integer("step");
   m.world_size = top.small_int("world_size");
   m.created = top.string("created");
@@ -265,9 +265,9 @@ Manifest build_manifest(int64_t step, const Layout& layout, const std::vector<Sh
   CAIRN_CHECK(m.state.is_object(), where, ": trainer state must be a JSON object");
   for (const BufferDigests& d : records[0].digests) m.buffers.push_back(d.buffer);
 
-  // Chunk digests, buffer-major, gathered from the rank that owns each chunk.
+  // Each buffer's hash tree nodes, from the rank that owns them.
   const int64_t chunks = layout.total / kChunkFloats;
-  std::vector<Sha256Digest> digests(m.buffers.size() * size_t(chunks));
+  std::vector<std::vector<HashNode>> nodes(m.buffers.size());
   std::vector<int64_t> filled(m.buffers.size(), 0);
   for (size_t r = 0; r < records.size(); ++r) {
     const ShardRecord& rec = records[r];
@@ -279,22 +279,33 @@ Manifest build_manifest(int64_t step, const Layout& layout, const std::vector<Sh
       const BufferDigests& d = rec.digests[b];
       CAIRN_CHECK(d.buffer == m.buffers[b], where, ": rank ", r, " saved buffer '", d.buffer,
                   "' where rank 0 saved '", m.buffers[b], "'");
-      CAIRN_CHECK(d.begin % kChunkFloats == 0 && int64_t(d.chunks.size()) * kChunkFloats == d.end - d.begin &&
+      // Exactly the maximal subtrees of its range, in order: nothing outside it, no gap.
+      int64_t pos = d.begin / kChunkFloats;
+      for (const HashNode& n : d.nodes) {
+        CAIRN_CHECK(n.lo == pos && n.lo < n.hi, where, ": rank ", r, " sent hash tree nodes that do not match its range of '",
+                    d.buffer, "'");
+        pos = n.hi;
+      }
+      CAIRN_CHECK(d.begin % kChunkFloats == 0 && d.end % kChunkFloats == 0 && pos * kChunkFloats == d.end &&
                       d.end <= layout.total,
-                  where, ": rank ", r, " sent digests that do not match its range of '", d.buffer, "'");
-      std::copy(d.chunks.begin(), d.chunks.end(), digests.begin() + int64_t(b) * chunks + d.begin / kChunkFloats);
-      filled[b] += int64_t(d.chunks.size());
+                  where, ": rank ", r, " sent hash tree nodes that do not match its range of '", d.buffer, "'");
+      nodes[b].insert(nodes[b].end(), d.nodes.begin(), d.nodes.end());
+      filled[b] += d.end / kChunkFloats - d.begin / kChunkFloats;
     }
     m.shards.push_back({rec.rank, rec.file, rec.bytes, rec.pieces});
   }
-  for (const ManifestShard& s : m.shards)
-    for (const PieceRecord& p : s.pieces)
-      if (!p.codec.empty() || !p.ref.empty()) m.format_version = kFormatVersionEncoded;
-  m.logical_hash = logical_hash(logical_part(m.state), layout, m.buffers, digests);
+  // Every new checkpoint is version 3 (the tree hash), plain, encoded or incremental.
+  // The pieces are checked first (a placeholder hash until the roots are known), so records
+  // that overlap or leave a gap get the manifest's error naming the elements.
+  m.logical_hash = std::string(64, '0');
   validate_manifest(m, where);  // pieces tile every buffer exactly once ...
-  for (size_t b = 0; b < m.buffers.size(); ++b)  // ... so the owned ranges do too
+  std::vector<Sha256Digest> roots;
+  for (size_t b = 0; b < m.buffers.size(); ++b) {  // ... so the owned ranges do too
     CAIRN_CHECK(filled[b] == chunks, where, ": digests of buffer '", m.buffers[b], "' cover ", filled[b],
                 " of ", chunks, " chunks");
+    roots.push_back(tree_root(nodes[b], chunks, where + ": buffer '" + m.buffers[b] + "'"));
+  }
+  m.logical_hash = logical_hash(logical_part(m.state), layout, m.buffers, roots);
   return m;
 }
 

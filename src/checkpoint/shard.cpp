@@ -34,13 +34,18 @@ std::string ShardRecord::serialize() const {
   for (const PieceRecord& p : pieces) pieces_j.push_back(piece_to_json(p));
   json digests_j = json::array();
   for (const BufferDigests& d : digests)
-    digests_j.push_back({{"buffer", d.buffer}, {"begin", d.begin}, {"end", d.end}, {"chunks", d.chunks.size()}});
+    digests_j.push_back({{"buffer", d.buffer}, {"begin", d.begin}, {"end", d.end}, {"nodes", d.nodes.size()}});
   json j = {{"rank", rank}, {"world", world}, {"file", file}, {"bytes", bytes}, {"pieces", pieces_j},
             {"digests", digests_j}, {"error", error}, {"seconds", seconds}};
   std::string s = j.dump();  // one line: dump() escapes control characters
   s += '\n';
-  for (const BufferDigests& d : digests)
-    for (const Sha256Digest& c : d.chunks) s.append(reinterpret_cast<const char*>(c.data()), c.size());
+  for (const BufferDigests& d : digests) {
+    for (const HashNode& n : d.nodes) {
+      s.append(reinterpret_cast<const char*>(&n.lo), sizeof(n.lo));
+      s.append(reinterpret_cast<const char*>(&n.hi), sizeof(n.hi));
+      s.append(reinterpret_cast<const char*>(n.digest.data()), n.digest.size());
+    }
+  }
   return s;
 }
 
@@ -72,10 +77,16 @@ ShardRecord ShardRecord::deserialize(const std::string& s) {
     for (const json& d : j.at("digests")) {
       BufferDigests bd{d.at("buffer").get<std::string>(), d.at("begin").get<int64_t>(),
                        d.at("end").get<int64_t>(), {}};
-      size_t n = d.at("chunks").get<size_t>();
-      CAIRN_CHECK(s.size() >= pos + 32 * n, "shard record: truncated digests");
-      bd.chunks.resize(n);
-      for (size_t c = 0; c < n; ++c, pos += 32) std::memcpy(bd.chunks[c].data(), s.data() + pos, 32);
+      const size_t n = d.at("nodes").get<size_t>();
+      constexpr size_t kNodeBytes = 2 * sizeof(int64_t) + 32;
+      CAIRN_CHECK(n <= (s.size() - pos) / kNodeBytes, "shard record: truncated digests");
+      bd.nodes.resize(n);
+      for (HashNode& node : bd.nodes) {
+        std::memcpy(&node.lo, s.data() + pos, sizeof(int64_t));
+        std::memcpy(&node.hi, s.data() + pos + 8, sizeof(int64_t));
+        std::memcpy(node.digest.data(), s.data() + pos + 16, 32);
+        pos += kNodeBytes;
+      }
       r.digests.push_back(std::move(bd));
     }
     CAIRN_CHECK(pos == s.size(), "shard record: trailing bytes");

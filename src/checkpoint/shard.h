@@ -25,6 +25,7 @@
 #include <nlohmann/json.hpp>
 
 #include "checkpoint/codec.h"
+#include "checkpoint/logical_hash.h"
 #include "checkpoint/state.h"
 #include "core/hash.h"
 
@@ -71,13 +72,13 @@ struct ShardOptions {
   std::shared_ptr<const PreviousPieces> previous;  // null: nothing to reference
 };
 
-// SHA-256 of each chunk of this rank's range [begin, end) of one buffer (for the logical
-// hash, checkpoint/logical_hash.h).
+// This rank's part of one buffer's hash tree (checkpoint/logical_hash.h): the maximal
+// subtrees inside its range [begin, end) (flat elements, chunk multiples), hashed.
 struct BufferDigests {
   std::string buffer;
   int64_t begin = 0;
   int64_t end = 0;
-  std::vector<Sha256Digest> chunks;
+  std::vector<HashNode> nodes;
 };
 
 // What a rank reports about the shard it wrote; rank 0 turns all of them into the manifest.
@@ -91,7 +92,8 @@ struct ShardRecord {
   std::string error;  // why writing failed (empty when it succeeded)
   double seconds = 0;
 
-  // Compact form for gathering: JSON line, '\n', raw digests.
+  // Compact form for gathering: JSON line, '\n', then per node its lo and hi (int64,
+  // little-endian) and digest.
   std::string serialize() const;
   static ShardRecord deserialize(const std::string& s);  // throws cairn::Error
 };

@@ -7,7 +7,8 @@
 //   3. write the remaining pieces: raw ones through write_safetensors (64-byte aligned),
 //      encoded ones through write_safetensors_streamed, encoding batch k+1 in parallel
 //      while batch k is written;
-//   4. beside all of it, the SHA-256 chunk digests of the logical hash.
+//   4. beside all of it, the SHA-256 chunk digests and this rank's subtrees of the logical
+//      hash's tree (checkpoint/logical_hash.h).
 #include <unistd.h>
 
 #include <xxhash.h>
@@ -199,10 +200,12 @@ ShardRecord write_shard(const std::string& tmp_dir, int rank, int world, const L
   const std::string partial = final_path + ".partial";
 
   // Chunk digests are CPU work on the same memory: run them beside the (I/O bound) write.
-  auto digests = std::async(std::launch::async, [&slices] {
+  auto digests = std::async(std::launch::async, [&slices, &layout] {
     std::vector<BufferDigests> out;
     for (const OwnedSlice& s : slices)
-      out.push_back({s.buffer, s.begin, s.end, chunk_digests(s.data, s.end - s.begin)});
+      out.push_back({s.buffer, s.begin, s.end,
+                     subtree_nodes(chunk_digests(s.data, s.end - s.begin), s.begin / kChunkFloats,
+                                   s.end / kChunkFloats, layout.total / kChunkFloats)});
     return out;
   });
 

@@ -17,10 +17,14 @@
 
 namespace cairn::ckpt {
 
+// Manifest format versions. 1: plain pieces. 2 adds encoded (compressed) pieces and
+// references to an earlier checkpoint's pieces. 3 (what cairn writes now) changes only the
+// logical hash's definition to a tree (checkpoint/logical_hash.h). Readers take all three;
+// shard files are unchanged (their __metadata__ says "1", or "2" with encoded pieces or
+// references).
 inline constexpr int kFormatVersion = 1;
-// Version 2 adds encoded (compressed) pieces; a checkpoint without them is written as
-// version 1, byte for byte as before, so older readers still read it.
 inline constexpr int kFormatVersionEncoded = 2;
+inline constexpr int kFormatVersionTreeHash = 3;
 
 // One tensor of the canonical layout: elements [offset, offset + numel) of each flat buffer.
 struct TensorInfo {

@@ -106,23 +106,34 @@ bool verify_checkpoint(const std::string& dir, std::ostream& out, const Checkpoi
 
 std::string recompute_logical_hash(const Checkpoint& ckpt) {
   const Manifest& m = ckpt.manifest;
-  const int64_t total = m.layout.total;
-  std::vector<Sha256Digest> digests;
-  digests.reserve(m.buffers.size() * size_t(total / kChunkFloats));
+  const int64_t total = m.layout.total, chunks = total / kChunkFloats;
+  // Versions 1 and 2 hash every leaf digest in a row; version 3 reads the buffer in blocks
+  // and treats each block as a rank's range would be: its maximal subtrees, then the root.
+  const bool flat = m.format_version < kFormatVersionTreeHash;
+  std::vector<Sha256Digest> digests, roots;
+  if (flat) digests.reserve(m.buffers.size() * size_t(chunks));
   std::vector<float> block(size_t(std::min(total, kBlockFloats)));
   Progress progress("logical hash of " + ckpt.dir, int64_t(m.buffers.size()) * total * int64_t(sizeof(float)),
                     Progress::kBytes);
   for (const std::string& b : m.buffers) {
+    std::vector<HashNode> nodes;
     for (int64_t pos = 0; pos < total; pos += kBlockFloats) {
       const int64_t n = std::min(kBlockFloats, total - pos);
       read_flat_range(ckpt, b, pos, pos + n, block.data());
       std::vector<Sha256Digest> d = chunk_digests(block.data(), n);
-      digests.insert(digests.end(), d.begin(), d.end());
+      if (flat) {
+        digests.insert(digests.end(), d.begin(), d.end());
+      } else {
+        std::vector<HashNode> part = subtree_nodes(d, pos / kChunkFloats, (pos + n) / kChunkFloats, chunks);
+        nodes.insert(nodes.end(), part.begin(), part.end());
+      }
       progress.add(n * int64_t(sizeof(float)));
     }
+    if (!flat) roots.push_back(tree_root(nodes, chunks, ckpt.dir + ": buffer '" + b + "'"));
   }
   progress.done();
-  return logical_hash(logical_part(m.state), m.layout, m.buffers, digests);
+  return flat ? logical_hash_flat(logical_part(m.state), m.layout, m.buffers, digests)
+              : logical_hash(logical_part(m.state), m.layout, m.buffers, roots);
 }
 
 bool diff_checkpoints(const Checkpoint& a, const Checkpoint& b, std::ostream& out) {

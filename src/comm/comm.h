@@ -38,6 +38,13 @@ class Comm {
   // The same for raw bytes (counts and displacements in bytes), e.g. arrays of doubles.
   virtual void allgatherv_bytes(const void* send, void* recv, const std::vector<int64_t>& counts,
                                 const std::vector<int64_t>& displs) = 0;
+  // The same to `root` only (MPI_Gatherv): root receives rank r's counts[r] bytes at
+  // recv + displs[r]; recv is ignored elsewhere. counts and displs must be given on every
+  // rank. The default moves what allgatherv_bytes moves (every rank receives everything);
+  // backends with a real gather override it, so that what rank 0 alone needs (the
+  // checkpoint commit's records) does not reach every rank.
+  virtual void gatherv_bytes(const void* send, void* recv, const std::vector<int64_t>& counts,
+                             const std::vector<int64_t>& displs, int root);
   // Block r of send (send_counts[r] floats at send_displs[r]) goes to rank r; block r of recv
   // comes from rank r.
   virtual void alltoallv(const float* send, const std::vector<int64_t>& send_counts,

@@ -16,6 +16,10 @@ namespace cairn {
 // longest.
 std::vector<std::string> allgather_strings(Comm& comm, const std::string& mine);
 
+// Every rank contributes one string; root receives all of them (element r from rank r),
+// the other ranks an empty vector and only the W lengths (8 bytes each).
+std::vector<std::string> gather_strings(Comm& comm, const std::string& mine, int root);
+
 // Returns root's `s` on every rank (the argument is ignored on other ranks).
 std::string broadcast_string(Comm& comm, std::string s, int root);
 

@@ -30,6 +30,10 @@ class VotesComm final : public Comm {
                         const std::vector<int64_t>& displs) override {
     host_.allgatherv_bytes(send, recv, counts, displs);
   }
+  void gatherv_bytes(const void* send, void* recv, const std::vector<int64_t>& counts,
+                     const std::vector<int64_t>& displs, int root) override {
+    host_.gatherv_bytes(send, recv, counts, displs, root);
+  }
   void alltoallv(const float* send, const std::vector<int64_t>& send_counts, const std::vector<int64_t>& send_displs,
                  float* recv, const std::vector<int64_t>& recv_counts,
                  const std::vector<int64_t>& recv_displs) override {

@@ -78,16 +78,24 @@ TEST(Reader, LogicalHashIsIndependentOfWorldSize) {
   }
   for (const std::string& h : hashes) EXPECT_EQ(h, hashes[0]);
 
-  // The definition, spelled out (logical_hash.h): any change to it changes every hash.
-  std::vector<Sha256Digest> digests;
-  for (const char* b : {"params", "adam_m", "adam_v"})
-    for (int64_t c = 0; c < m.layout.total / kChunkFloats; ++c)
-      digests.push_back(sha256(m.buffer(b).data() + c * kChunkFloats, 4 * kChunkFloats));
+  // The definition, spelled out (logical_hash.h, format version 3): any change to it changes
+  // every hash. Per buffer, the tree of recursive halving over its chunks' SHA-256 digests.
+  std::function<Sha256Digest(const std::vector<float>&, int64_t, int64_t)> node =
+      [&](const std::vector<float>& v, int64_t lo, int64_t hi) -> Sha256Digest {
+    if (hi - lo == 1) return sha256(v.data() + lo * kChunkFloats, 4 * kChunkFloats);
+    const int64_t mid = lo + (hi - lo) / 2;
+    std::string in(1, '\x01');
+    for (const Sha256Digest& d : {node(v, lo, mid), node(v, mid, hi)}) in.append(reinterpret_cast<const char*>(d.data()), 32);
+    return sha256(in.data(), in.size());
+  };
   Sha256 h;
   h.update(json{{"buffers", {"params", "adam_m", "adam_v"}}, {"layout", m.layout.to_json()},
                 {"logical", TestModel::state(6)["logical"]}}
                .dump());
-  for (const Sha256Digest& d : digests) h.update(d.data(), 32);
+  for (const char* b : {"params", "adam_m", "adam_v"}) {
+    const Sha256Digest root = node(m.buffer(b), 0, m.layout.total / kChunkFloats);
+    h.update(root.data(), 32);
+  }
   EXPECT_EQ(h.finish_hex(), hashes[0]);
 
   // One float, or the logical state, changes it; the rest of the state does not.

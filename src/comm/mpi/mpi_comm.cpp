@@ -72,6 +72,11 @@ class MpiComm final : public Comm {
     const void* s = (send == static_cast<char*>(recv) + displs[rank_]) ? MPI_IN_PLACE : send;
     MPI_CHECK(MPI_Allgatherv(s, c[rank_], MPI_BYTE, recv, c.data(), d.data(), MPI_BYTE, MPI_COMM_WORLD));
   }
+  void gatherv_bytes(const void* send, void* recv, const std::vector<int64_t>& counts,
+                     const std::vector<int64_t>& displs, int root) override {
+    auto c = to_int(counts, "gatherv_bytes"), d = to_int(displs, "gatherv_bytes");
+    MPI_CHECK(MPI_Gatherv(send, c[rank_], MPI_BYTE, recv, c.data(), d.data(), MPI_BYTE, root, MPI_COMM_WORLD));
+  }
   void alltoallv(const float* send, const std::vector<int64_t>& send_counts,
                  const std::vector<int64_t>& send_displs, float* recv,
                  const std::vector<int64_t>& recv_counts,
