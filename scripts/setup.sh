@@ -3,7 +3,8 @@
 # Idempotent: packages already present are left alone. Works as root or through sudo.
 # Usage: scripts/setup.sh                       build and test dependencies, plus a Python
 #                                               environment with numpy, safetensors,
-#                                               tensorboard and matplotlib
+#                                               tensorboard, matplotlib, tokenizers and
+#                                               tiktoken, and GPT-2's BPE ranks (below)
 #        CAIRN_SETUP_TORCH=1 scripts/setup.sh   also torch and transformers (several GB) for
 #                                               the Hugging Face round-trip checks
 #        CAIRN_SETUP_PYTHON=0 scripts/setup.sh  no Python environment (those tests then skip)
@@ -23,6 +24,7 @@ packages=(
   libxxhash-dev          # per-piece checksums (xxh3-64)
   libssl-dev             # SHA-256 of the logical state
   libzstd-dev            # checkpoint compression
+  libpcre2-dev           # BPE pre-tokenizer regexes (Unicode classes, JIT): data/tokenizer_regex.cpp
   liburing-dev           # io_uring rows of scripts/bench/disk_io.sh (checkpoint I/O experiments)
   libprotobuf-dev protobuf-compiler  # TensorBoard event files (run.tensorboard)
   libgtest-dev libgmock-dev libbenchmark-dev
@@ -54,7 +56,7 @@ fi
 # Python environment for the interoperability tests (optional: they skip without it).
 if [ "${CAIRN_SETUP_PYTHON:-1}" = 1 ]; then
   venv=${CAIRN_VENV:-$HOME/.cache/cairn/venv}
-  py_packages=(numpy safetensors tensorboard matplotlib)
+  py_packages=(numpy safetensors tensorboard matplotlib tokenizers tiktoken)
   [ "${CAIRN_SETUP_TORCH:-0}" = 1 ] && py_packages+=(torch transformers)
   [ -x "$venv/bin/python" ] || python3 -m venv "$venv" || { echo "setup: could not create $venv" >&2; exit 1; }
   missing_py=()
@@ -65,5 +67,13 @@ if [ "${CAIRN_SETUP_PYTHON:-1}" = 1 ]; then
     echo "setup: installing ${missing_py[*]} into $venv"
     "$venv/bin/python" -m pip install -q "${missing_py[@]}" \
       || echo "setup: warning: pip could not install ${missing_py[*]}; the Python interop tests will be skipped" >&2
+  fi
+  # GPT-2's real BPE ranks for the tokenizer tests, offline: openai-whisper's source package
+  # ships them as whisper/assets/gpt2.tiktoken (tiktoken itself downloads them at run time).
+  # --no-deps: only that file is needed, not whisper's torch/numba stack; nothing imports it.
+  if ! "$venv/bin/python" -c "import importlib.util as u, sys; sys.exit(u.find_spec('whisper') is None)" 2>/dev/null; then
+    echo "setup: installing openai-whisper (--no-deps, for assets/gpt2.tiktoken) into $venv"
+    "$venv/bin/python" -m pip install -q --no-deps openai-whisper \
+      || echo "setup: warning: pip could not install openai-whisper; the GPT-2 ranks tests will fail" >&2
   fi
 fi

@@ -1,5 +1,7 @@
 // cli/cmd_sample.cpp — `cairn sample RUN_DIR|CHECKPOINT --prompt "..."`: generate text from a
-// trained model with the byte tokenizer, temperature and top-k sampling.
+// trained model with temperature and top-k sampling. The prompt is encoded and the output
+// decoded with the run's tokenizer (RUN_DIR/tokenizer.json or gpt2.tiktoken, copied there from
+// the data by `train`), or byte by byte when the run has none.
 //
 // Reads RUN_DIR/config.toml (the [model] section: family and shape) and
 // RUN_DIR/model.safetensors (the final weights with the family's HF names, written at the end
@@ -9,6 +11,7 @@
 // comes from the registry (models/model.h), so any family samples. Draws come from Philox(seed, kSample) at counter (token index), so the
 // same seed gives the same text.
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -21,6 +24,7 @@
 #include "cli/commands.h"
 #include "core/philox.h"
 #include "data/prepare.h"
+#include "data/tokenizer.h"
 #include "models/model.h"
 #include "train/checkpoint_state.h"
 #include "train/config.h"
@@ -39,7 +43,41 @@ const char* kSampleHelp =
     "  --top-k K         sample among the K most likely tokens (default 40; 0 = all)\n"
     "  --seed S          sampling seed (default 1)\n"
     "  --logits-out F    write the logits of the prompt's positions (n x vocab_size fp32) to F\n"
-    "                    and exit (for comparing cairn's forward pass with other libraries)\n";
+    "                    and exit (for comparing cairn's forward pass with other libraries)\n"
+    "  --prompt-ids IDS  the prompt as token ids, e.g. \"50256,15496\" (instead of --prompt)\n"
+    "  --print-ids       print the token ids (prompt and new ones, comma-separated), not text\n"
+    "With a BPE run (its data was prepared with --tokenizer) the prompt is encoded and the\n"
+    "output decoded with that tokenizer, N counts tokens, and the default prompt is the\n"
+    "end-of-text token (the start of a document).\n";
+
+// The run's tokenizer: in RUN_DIR, or in the run directory above a CHECKPOINT directory.
+std::unique_ptr<data::Tokenizer> find_tokenizer(const fs::path& path) {
+  if (auto tok = data::Tokenizer::find_in(path.string())) return tok;
+  if (fs::exists(path / ckpt::kManifestFile)) return data::Tokenizer::find_in((path / ".." / "..").lexically_normal().string());
+  return nullptr;
+}
+
+std::vector<int32_t> parse_ids(const std::string& text) {
+  std::vector<int32_t> ids;
+  size_t i = 0;
+  while (i < text.size()) {
+    if (text[i] == ',' || text[i] == ' ') {
+      ++i;
+      continue;
+    }
+    size_t used = 0;
+    long long v = -1;
+    try {
+      v = std::stoll(text.substr(i), &used);
+    } catch (const std::exception&) {
+    }
+    if (used == 0 || v < 0 || v > INT32_MAX) throw UsageError("sample: --prompt-ids must be comma-separated token ids, got '" + text + "'");
+    ids.push_back(int32_t(v));
+    i += used;
+  }
+  if (ids.empty()) throw UsageError("sample: --prompt-ids names no token");
+  return ids;
+}
 
 void load_weights(const std::string& path, const models::ParamLayout& layout, float* params) {
   ckpt::SafetensorsFile file = ckpt::SafetensorsFile::open(path);
@@ -110,7 +148,7 @@ int sample_token(const float* logits, int V, double temperature, int top_k, uint
 }  // namespace
 
 int cmd_sample(int argc, char** argv) {
-  Args args = parse_args(argc, argv, {{"--help"}, {"--prompt", "--tokens", "--temperature", "--top-k", "--seed", "--logits-out"}, {}},
+  Args args = parse_args(argc, argv, {{"--help", "--print-ids"}, {"--prompt", "--prompt-ids", "--tokens", "--temperature", "--top-k", "--seed", "--logits-out"}, {}},
                          "sample");
   if (args.has("--help")) {
     std::fputs(kSampleHelp, stdout);
@@ -122,23 +160,34 @@ int cmd_sample(int argc, char** argv) {
   const std::unique_ptr<models::Model> model = models::create(mc, 1, mc.seq_len);
   const std::vector<float>& params = loaded.params;
 
-  const std::string prompt = args.get("--prompt", "\n");
+  if (args.has("--prompt") && args.has("--prompt-ids")) throw UsageError("sample: give --prompt or --prompt-ids, not both");
+  const std::unique_ptr<data::Tokenizer> tok = find_tokenizer(args.positional[0]);
   const long long n_new = args.get_int("--tokens", 200);
   const double temperature = args.get_number("--temperature", 0.8);
   const long long top_k = args.get_int("--top-k", 40);
   const uint64_t seed = uint64_t(args.get_int("--seed", 1));
   if (n_new < 0) throw UsageError("sample: --tokens must be >= 0");
   std::vector<int32_t> tokens;
-  for (unsigned char c : prompt) {
-    CAIRN_CHECK(int(c) < mc.vocab_size, "sample: prompt byte ", int(c), " is outside the model's vocabulary of ",
-                mc.vocab_size);
-    tokens.push_back(c);
+  if (args.has("--prompt-ids")) {
+    tokens = parse_ids(args.get("--prompt-ids"));
+  } else if (tok) {
+    tokens = tok->encode(args.get("--prompt", ""));
+    if (tokens.empty()) tokens.push_back(tok->eot_id());
+  } else {
+    for (unsigned char c : args.get("--prompt", "\n")) tokens.push_back(c);
+    if (tokens.empty()) tokens.push_back('\n');
   }
-  if (tokens.empty()) tokens.push_back('\n');
+  for (int32_t t : tokens)
+    CAIRN_CHECK(t < mc.vocab_size, "sample: prompt token ", t, " is outside the model's vocabulary of ", mc.vocab_size,
+                tok ? "" : " (this run has no tokenizer: the prompt is read as bytes)");
+  const auto decode = [&](const int32_t* ids, size_t n) {
+    return tok ? tok->decode(ids, n) : data::decode_bytes(ids, int(n));
+  };
+  const bool print_ids = args.has("--print-ids");
 
   const int T = mc.seq_len, Vp = model->padded_vocab();
   if (args.has("--logits-out")) {
-    CAIRN_CHECK(int(tokens.size()) <= T, "sample: --logits-out needs a prompt of at most ", T, " bytes");
+    CAIRN_CHECK(int(tokens.size()) <= T, "sample: --logits-out needs a prompt of at most ", T, " tokens");
     std::vector<int32_t> window(T, 0);
     std::copy(tokens.begin(), tokens.end(), window.begin());
     model->forward(params.data(), window.data(), nullptr, models::DropoutContext{});
@@ -149,7 +198,7 @@ int cmd_sample(int argc, char** argv) {
     CAIRN_CHECK(std::fclose(f) == 0, out, ": write failed");
     return 0;
   }
-  std::fputs(prompt.c_str(), stdout);
+  if (!print_ids) std::fputs(decode(tokens.data(), tokens.size()).c_str(), stdout);
   std::vector<int32_t> window(T, 0);
   for (long long i = 0; i < n_new; ++i) {
     // Causal model: the last min(len, T) tokens at positions [0, n); positions after are ignored.
@@ -158,9 +207,11 @@ int cmd_sample(int argc, char** argv) {
     model->forward(params.data(), window.data(), nullptr, models::DropoutContext{});
     int next = sample_token(model->logits() + size_t(n - 1) * Vp, mc.vocab_size, temperature, int(top_k), uint32_t(i), seed);
     tokens.push_back(next);
-    std::fputs(data::decode_bytes(&tokens.back(), 1).c_str(), stdout);
+    if (print_ids) continue;
+    std::fputs(decode(&tokens.back(), 1).c_str(), stdout);
     std::fflush(stdout);
   }
+  for (size_t i = 0; print_ids && i < tokens.size(); ++i) std::printf(i ? ",%d" : "%d", tokens[i]);
   std::fputs("\n", stdout);
   return 0;
 }

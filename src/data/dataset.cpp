@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include "core/error.h"
 #include "core/hash.h"
@@ -29,15 +31,20 @@ bool is_regular_file(const std::string& path) {
 
 // Checks every token < vocab_size. The fast path is a max-reduction; the position is only
 // searched for when something is out of range.
-void check_token_range(const TokenShard& shard, int vocab_size) {
-  const uint16_t* t = shard.tokens();
+template <typename T>
+void check_token_range(const TokenShard& shard, const T* t, int vocab_size) {
   const int64_t n = shard.n_tokens();
-  uint16_t max_token = 0;
+  T max_token = 0;
   for (int64_t i = 0; i < n; ++i) max_token = std::max(max_token, t[i]);
-  if (n == 0 || max_token < vocab_size) return;
-  const int64_t bad = std::find_if(t, t + n, [&](uint16_t v) { return v >= vocab_size; }) - t;
+  if (n == 0 || int64_t(max_token) < vocab_size) return;
+  const int64_t bad = std::find_if(t, t + n, [&](T v) { return int64_t(v) >= vocab_size; }) - t;
   CAIRN_FAIL(shard.path(), ": token ", t[bad], " at position ", bad, " is >= vocab_size ", vocab_size,
              "; the data was tokenized for another vocabulary (check model.vocab_size)");
+}
+
+void check_token_range(const TokenShard& shard, int vocab_size) {
+  if (shard.token_bytes() == 2) return check_token_range(shard, shard.tokens(), vocab_size);
+  check_token_range(shard, shard.tokens32(), vocab_size);
 }
 
 }  // namespace
@@ -47,7 +54,10 @@ nlohmann::json DatasetIdentity::to_json() const {
   for (const ShardIdentity& s : shards) {
     shard_list.push_back({{"name", s.name}, {"bytes", s.bytes}, {"xxh3", hex_u64(s.xxh3)}});
   }
-  return {{"combined", hex_u64(combined)}, {"shards", shard_list}};
+  nlohmann::json j = {{"combined", hex_u64(combined)}, {"shards", shard_list}};
+  if (!tokenizer.name.empty())
+    j["tokenizer"] = {{"name", tokenizer.name}, {"bytes", tokenizer.bytes}, {"xxh3", hex_u64(tokenizer.xxh3)}};
+  return j;
 }
 
 DatasetIdentity DatasetIdentity::from_json(const nlohmann::json& j, const std::string& where) {
@@ -61,24 +71,39 @@ DatasetIdentity DatasetIdentity::from_json(const nlohmann::json& j, const std::s
     id.shards.push_back({s["name"].get<std::string>(), s["bytes"].get<int64_t>(),
                          parse_hash(s["xxh3"], where, "xxh3")});
   }
+  if (j.contains("tokenizer")) {
+    const nlohmann::json& t = j["tokenizer"];
+    CAIRN_CHECK(t.is_object() && t.contains("name") && t["name"].is_string() && t.contains("bytes") &&
+                    t["bytes"].is_number_integer() && t.contains("xxh3"),
+                where, ": malformed dataset identity: 'tokenizer' needs 'name', 'bytes' and 'xxh3'");
+    id.tokenizer = {t["name"].get<std::string>(), t["bytes"].get<int64_t>(), parse_hash(t["xxh3"], where, "xxh3")};
+  }
   id.combined = parse_hash(j["combined"], where, "combined");
-  CAIRN_CHECK(id.combined == combine_identity(id.shards), where,
+  CAIRN_CHECK(id.combined == combine_identity(id.shards, id.tokenizer), where,
               ": malformed dataset identity: 'combined' does not match the shard list");
   return id;
 }
 
-uint64_t combine_identity(const std::vector<ShardIdentity>& shards) {
+uint64_t combine_identity(const std::vector<ShardIdentity>& shards, const ShardIdentity& tokenizer) {
   std::string buf;
-  for (const ShardIdentity& s : shards) {
+  const auto add = [&](const ShardIdentity& s) {
     buf.append(s.name);
     buf.push_back('\0');
     buf.append(reinterpret_cast<const char*>(&s.bytes), sizeof(s.bytes));  // little endian host
     buf.append(reinterpret_cast<const char*>(&s.xxh3), sizeof(s.xxh3));
-  }
+  };
+  for (const ShardIdentity& s : shards) add(s);
+  if (!tokenizer.name.empty()) add(tokenizer);
   return xxh3_64(buf.data(), buf.size());
 }
 
 std::string describe_difference(const DatasetIdentity& saved, const DatasetIdentity& now) {
+  if (!(saved.tokenizer == now.tokenizer)) {
+    const auto what = [](const ShardIdentity& t) {
+      return t.name.empty() ? std::string("none (byte-level)") : str(t.name, " (", t.bytes, " bytes, xxh3 ", hex_u64(t.xxh3), ")");
+    };
+    return str("tokenizer ", what(saved.tokenizer), " != ", what(now.tokenizer));
+  }
   const size_t common = std::min(saved.shards.size(), now.shards.size());
   for (size_t i = 0; i < common; ++i) {
     const ShardIdentity& a = saved.shards[i];
@@ -132,7 +157,8 @@ TokenDataset TokenDataset::open(const std::string& pattern, int vocab_size, int 
   ds.vocab_size_ = vocab_size;
   ds.seq_len_ = seq_len;
   ds.window_begin_.push_back(0);
-  for (const std::string& path : resolve_shard_paths(pattern)) {
+  const std::vector<std::string> paths = resolve_shard_paths(pattern);
+  for (const std::string& path : paths) {
     TokenShard shard = TokenShard::open(path);
     CAIRN_CHECK(shard.n_tokens() >= int64_t(seq_len) + 1, path, ": too few tokens for one sequence (",
                 shard.n_tokens(), " tokens, need seq_len+1 = ", int64_t(seq_len) + 1,
@@ -143,7 +169,17 @@ TokenDataset TokenDataset::open(const std::string& pattern, int vocab_size, int 
     ds.window_begin_.push_back(ds.window_begin_.back() + (shard.n_tokens() - 1) / seq_len);
     ds.shards_.push_back(std::move(shard));
   }
-  ds.identity_.combined = combine_identity(ds.identity_.shards);
+  const fs::path dir = fs::path(paths.front()).parent_path();
+  for (const char* name : {"tokenizer.json", "gpt2.tiktoken"}) {
+    if (!is_regular_file((dir / name).string())) continue;
+    std::ifstream in(dir / name, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    CAIRN_CHECK(in.good() || in.eof(), (dir / name).string(), ": cannot read");
+    ds.identity_.tokenizer = {name, int64_t(bytes.size()), xxh3_64(bytes.data(), bytes.size())};
+    ds.tokenizer_path_ = (dir / name).string();
+    break;
+  }
+  ds.identity_.combined = combine_identity(ds.identity_.shards, ds.identity_.tokenizer);
   return ds;
 }
 
@@ -152,10 +188,14 @@ void TokenDataset::window(int64_t w, int32_t* inputs, int32_t* targets) const {
   // window_begin_ is increasing (every shard has >= 1 window): the shard is the last begin <= w.
   const size_t s = size_t(std::upper_bound(window_begin_.begin(), window_begin_.end(), w) -
                           window_begin_.begin()) - 1;
-  const uint16_t* t = shards_[s].tokens() + (w - window_begin_[s]) * seq_len_;
-  for (int i = 0; i < seq_len_; ++i) {
-    inputs[i] = t[i];
-    targets[i] = t[i + 1];
+  const TokenShard& shard = shards_[s];
+  const int64_t first = (w - window_begin_[s]) * seq_len_;
+  if (shard.token_bytes() == 2) {
+    const uint16_t* t = shard.tokens() + first;
+    for (int i = 0; i < seq_len_; ++i) inputs[i] = t[i], targets[i] = t[i + 1];
+  } else {  // ids < vocab_size <= INT32_MAX (checked at open)
+    const uint32_t* t = shard.tokens32() + first;
+    for (int i = 0; i < seq_len_; ++i) inputs[i] = int32_t(t[i]), targets[i] = int32_t(t[i + 1]);
   }
 }
 

@@ -32,20 +32,27 @@ struct ShardIdentity {
 
 struct DatasetIdentity {
   std::vector<ShardIdentity> shards;  // in dataset (sorted) order
-  uint64_t combined = 0;              // combine_identity(shards)
+  // The tokenizer file beside the shards (data/tokenizer.h); name "" for byte-level data. A
+  // changed tokenizer is changed data: resume refuses it.
+  ShardIdentity tokenizer;
+  uint64_t combined = 0;  // combine_identity(shards, then the tokenizer if any)
 
-  bool operator==(const DatasetIdentity& o) const { return shards == o.shards && combined == o.combined; }
+  bool operator==(const DatasetIdentity& o) const {
+    return shards == o.shards && tokenizer == o.tokenizer && combined == o.combined;
+  }
   bool operator!=(const DatasetIdentity& o) const { return !(*this == o); }
 
   // {"combined": "<16 hex>", "shards": [{"name":..., "bytes":..., "xxh3": "<16 hex>"}, ...]}
+  // plus "tokenizer": {"name":..., "bytes":..., "xxh3":...} when the data has one.
   // Hashes are hex strings: JSON numbers lose precision above 2^53 in many readers.
   nlohmann::json to_json() const;
   // `where` names the source (e.g. the manifest file) in the error for malformed input.
   static DatasetIdentity from_json(const nlohmann::json& j, const std::string& where = "dataset identity");
 };
 
-// xxh3_64 over (name, NUL, bytes as int64 LE, xxh3 as uint64 LE) of every shard in order.
-uint64_t combine_identity(const std::vector<ShardIdentity>& shards);
+// xxh3_64 over (name, NUL, bytes as int64 LE, xxh3 as uint64 LE) of every shard in order,
+// then of the tokenizer when it has a name (byte-level data hashes as it always did).
+uint64_t combine_identity(const std::vector<ShardIdentity>& shards, const ShardIdentity& tokenizer = {});
 
 // "" when equal; otherwise the first difference, read as "was != now", e.g.
 // "train_000001.bin size 1234 != 5678" or "3 shards != 4 shards". The checkpoint reader
@@ -65,6 +72,9 @@ class TokenDataset {
   int64_t n_windows() const { return window_begin_.back(); }
   const std::vector<TokenShard>& shards() const { return shards_; }
   const DatasetIdentity& identity() const { return identity_; }
+  // The tokenizer file in the first shard's directory (tokenizer.json or NAME.tiktoken, as
+  // `data prepare --tokenizer` leaves it), or "" for byte-level data.
+  const std::string& tokenizer_path() const { return tokenizer_path_; }
 
   // Copy window w (0 <= w < n_windows()) into inputs[0..T) and targets[0..T), as int32.
   // Thread-safe: reads only the read-only mappings.
@@ -74,6 +84,7 @@ class TokenDataset {
   std::vector<TokenShard> shards_;
   std::vector<int64_t> window_begin_;  // first global window of shard i; back() = total
   DatasetIdentity identity_;
+  std::string tokenizer_path_;
   int vocab_size_ = 0;
   int seq_len_ = 0;
 };

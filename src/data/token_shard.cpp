@@ -20,12 +20,14 @@ namespace cairn::data {
 // endian like the file (x86-64 and AArch64 Linux are).
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "token shards assume a little-endian host");
 
-void write_token_shard(const std::string& path, const uint16_t* tokens, int64_t n) {
+namespace {
+
+void write_shard(const std::string& path, int32_t version, const void* tokens, size_t token_bytes, int64_t n) {
   CAIRN_CHECK(n >= 0 && n <= std::numeric_limits<int32_t>::max(), path, ": cannot write ", n,
               " tokens in one shard (the llm.c header holds at most 2^31-1); split the data");
   int32_t header[kShardHeaderInts] = {};
   header[0] = kShardMagic;
-  header[1] = kShardVersion;
+  header[1] = version;
   header[2] = int32_t(n);
 
   const std::string tmp = path + ".tmp";
@@ -33,7 +35,7 @@ void write_token_shard(const std::string& path, const uint16_t* tokens, int64_t 
   CAIRN_CHECK(f, tmp, ": cannot create (", std::strerror(errno),
               "); check that the directory exists and is writable");
   bool ok = std::fwrite(header, sizeof(header), 1, f) == 1;
-  if (ok && n > 0) ok = std::fwrite(tokens, sizeof(uint16_t), size_t(n), f) == size_t(n);
+  if (ok && n > 0) ok = std::fwrite(tokens, token_bytes, size_t(n), f) == size_t(n);
   ok = std::fflush(f) == 0 && ok;
   int saved_errno = errno;
   ok = std::fclose(f) == 0 && ok;
@@ -46,6 +48,16 @@ void write_token_shard(const std::string& path, const uint16_t* tokens, int64_t 
     std::remove(tmp.c_str());
     CAIRN_FAIL(path, ": cannot rename ", tmp, " into place (", std::strerror(saved_errno), ")");
   }
+}
+
+}  // namespace
+
+void write_token_shard(const std::string& path, const uint16_t* tokens, int64_t n) {
+  write_shard(path, kShardVersion, tokens, sizeof(uint16_t), n);
+}
+
+void write_token_shard(const std::string& path, const uint32_t* tokens, int64_t n) {
+  write_shard(path, kShardVersionWide, tokens, sizeof(uint32_t), n);
 }
 
 TokenShard TokenShard::open(const std::string& path) {
@@ -73,11 +85,13 @@ TokenShard TokenShard::open(const std::string& path) {
   const int32_t* header = static_cast<const int32_t*>(map);
   CAIRN_CHECK(header[0] == kShardMagic, path, ": not a token shard (magic ", header[0],
               ", expected ", kShardMagic, ")");
-  CAIRN_CHECK(header[1] == kShardVersion, path, ": unsupported token shard version ", header[1],
-              " (expected ", kShardVersion, "; version 2 is llm.c's uint32 format)");
+  CAIRN_CHECK(header[1] == kShardVersion || header[1] == kShardVersionWide, path,
+              ": unsupported token shard version ", header[1], " (expected ", kShardVersion, " for uint16 or ",
+              kShardVersionWide, " for uint32 tokens)");
+  shard.token_bytes_ = header[1] == kShardVersion ? 2 : 4;
   const int64_t n = header[2];
   CAIRN_CHECK(n >= 0, path, ": corrupt header: negative token count ", n);
-  const int64_t expected = kShardHeaderBytes + 2 * n;
+  const int64_t expected = kShardHeaderBytes + shard.token_bytes_ * n;
   CAIRN_CHECK(shard.file_bytes_ >= expected, path, ": truncated: header says ", n, " tokens (",
               expected, " bytes) but the file has ", shard.file_bytes_, " bytes; prepare it again");
   CAIRN_CHECK(shard.file_bytes_ <= expected, path, ": trailing bytes: header says ", n,
@@ -96,6 +110,7 @@ TokenShard& TokenShard::operator=(TokenShard&& other) noexcept {
     map_ = std::exchange(other.map_, nullptr);
     file_bytes_ = std::exchange(other.file_bytes_, 0);
     n_tokens_ = std::exchange(other.n_tokens_, 0);
+    token_bytes_ = other.token_bytes_;
   }
   return *this;
 }
@@ -108,7 +123,13 @@ void TokenShard::release() {
 }
 
 const uint16_t* TokenShard::tokens() const {
-  return reinterpret_cast<const uint16_t*>(static_cast<const uint8_t*>(map_) + kShardHeaderBytes);
+  CAIRN_CHECK(token_bytes_ == 2, path_, ": a version 2 shard holds uint32 tokens (use tokens32())");
+  return tokens_at<uint16_t>();
+}
+
+const uint32_t* TokenShard::tokens32() const {
+  CAIRN_CHECK(token_bytes_ == 4, path_, ": a version 1 shard holds uint16 tokens (use tokens())");
+  return tokens_at<uint32_t>();
 }
 
 }  // namespace cairn::data

@@ -288,8 +288,10 @@ void validate(const Config& c, const ErrorSource& src) {
        str("model.n_embd (", c.model.n_embd, ") must be a positive multiple of model.n_head (", c.model.n_head,
            "): each head gets n_embd/n_head channels"));
   need(c.model.seq_len >= 1, str("model.seq_len must be >= 1 (got ", c.model.seq_len, ")"));
-  need(c.model.vocab_size >= 1 && c.model.vocab_size <= 65536,
-       str("model.vocab_size must be in [1, 65536]: tokens are stored as uint16 (got ", c.model.vocab_size, ")"));
+  // Over 65536 the data needs uint32 (version 2) shards; 2^22 is far above any real vocabulary
+  // and keeps vocab x n_embd offsets far from overflow.
+  need(c.model.vocab_size >= 1 && c.model.vocab_size <= (1 << 22),
+       str("model.vocab_size must be in [1, 4194304] (got ", c.model.vocab_size, ")"));
   need(c.model.dropout >= 0 && c.model.dropout < 1, str("model.dropout must be in [0, 1) (got ", c.model.dropout, ")"));
   need(c.train.seed >= 0, str("train.seed must be >= 0 (got ", c.train.seed, ")"));
   need(c.train.steps >= 1, str("train.steps must be >= 1 (got ", c.train.steps, ")"));

@@ -180,6 +180,21 @@ void Trainer::setup() {
   if (!cfg_.data.val.empty())
     val_data_ = std::make_unique<data::TokenDataset>(
         data::TokenDataset::open(cfg_.data.val, cfg_.model.vocab_size, cfg_.model.seq_len));
+  if (val_data_ && !(val_data_->identity().tokenizer == train_data_->identity().tokenizer))
+    throw CollectiveError(str(cfg_.data.val, ": made with another tokenizer than ", cfg_.data.train,
+                              "; prepare both with the same --tokenizer"));
+  // The run keeps the data's tokenizer (its hash is in every checkpoint's data identity), so
+  // `sample` and `ckpt export` use the one the model was trained with.
+  if (rank_ == 0) {
+    for (const char* name : {"tokenizer.json", "gpt2.tiktoken"}) {
+      std::error_code ec;
+      fs::remove(fs::path(cfg_.run.dir) / name, ec);
+    }
+    const std::string& tok = train_data_->tokenizer_path();
+    std::error_code ec;
+    if (!tok.empty()) fs::copy_file(tok, fs::path(cfg_.run.dir) / fs::path(tok).filename(), ec);
+    if (ec) log_warn(cfg_.run.dir, ": cannot copy the tokenizer ", tok, " into the run (", ec.message(), ")");
+  }
   evaluator_ = std::make_unique<Evaluator>(cfg_, comm_, *model_, val_data_.get());
 
   const int64_t tokens_per_step = int64_t(G) * cfg_.train.micro_batch * cfg_.model.seq_len;

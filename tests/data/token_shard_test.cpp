@@ -42,8 +42,20 @@ TEST_F(TokenShardTest, RoundTrip) {
   EXPECT_EQ(moved.path(), p);
 }
 
+TEST_F(TokenShardTest, WideRoundTrip) {  // llm.c version 2: uint32 tokens, for vocabularies over 65536
+  std::vector<uint32_t> tokens = {0, 65535, 65536, 128255, 7, 4000000000u};
+  const std::string p = path("wide.bin");
+  write_token_shard(p, tokens.data(), int64_t(tokens.size()));
+  EXPECT_EQ(std::filesystem::file_size(p), size_t(kShardHeaderBytes) + 4 * tokens.size());
+  TokenShard shard = TokenShard::open(p);
+  ASSERT_EQ(shard.token_bytes(), 4);
+  ASSERT_EQ(shard.n_tokens(), int64_t(tokens.size()));
+  for (size_t i = 0; i < tokens.size(); ++i) EXPECT_EQ(shard.token(int64_t(i)), tokens[i]);
+  EXPECT_EQ(std::memcmp(shard.tokens32(), tokens.data(), tokens.size() * 4), 0);
+}
+
 TEST_F(TokenShardTest, EmptyShardIsValid) {
-  write_token_shard(path("empty.bin"), nullptr, 0);
+  write_token_shard(path("empty.bin"), static_cast<const uint16_t*>(nullptr), 0);
   EXPECT_EQ(TokenShard::open(path("empty.bin")).n_tokens(), 0);
 }
 
@@ -77,9 +89,13 @@ TEST_F(TokenShardTest, WrongMagic) {
 }
 
 TEST_F(TokenShardTest, WrongVersion) {
-  auto bytes = raw(20240520, 2, 4, 4);
+  auto bytes = raw(20240520, 3, 4, 4);
+  test::write_bytes(path("v3.bin"), bytes.data(), bytes.size());
+  EXPECT_TRUE(throws_error_with([&] { TokenShard::open(path("v3.bin")); },
+                                {"v3.bin", "unsupported token shard version 3"}));
+  bytes = raw(20240520, 2, 4, 4);  // version 2 holds 4 bytes a token: these 8 bytes are 2 tokens
   test::write_bytes(path("v2.bin"), bytes.data(), bytes.size());
-  EXPECT_TRUE(throws_error_with([&] { TokenShard::open(path("v2.bin")); }, {"v2.bin", "version 2"}));
+  EXPECT_TRUE(throws_error_with([&] { TokenShard::open(path("v2.bin")); }, {"v2.bin", "truncated"}));
 }
 
 TEST_F(TokenShardTest, NegativeCount) {

@@ -91,6 +91,10 @@ plan() {
     "build/bin/cairn sample runs/demo --prompt \"This License\" --tokens 200" | "build/bin/cairn ckpt hash runs/demo" | \
     "build/bin/cairn train configs/demo.toml --set train.lr=1e-3 --set run.dir=runs/lr1e-3" | \
     "build/bin/cairn ckpt export runs/ft ft/" | "build/bin/cairn --version" | "scripts/scaling_on_paper.py "*) echo run ;;
+    *"/.cache/cairn/venv/bin/python - <<'EOF'"*) echo run ;;  # README's "Train on your own text"
+    "build/bin/cairn data prepare data/corpus.txt --tokenizer tokenizer.json --out data/mine" | \
+    "build/bin/cairn sample runs/mine --prompt \"This License\" --tokens 20" | "build/bin/cairn ckpt export runs/mine mine/") echo run ;;
+    "build/bin/cairn train configs/tiny.toml --set model.vocab_size=2048 "*) echo "fresh runs/mine" ;;
     "mpirun --allow-run-as-root --oversubscribe -np 3 build/bin/cairn train configs/demo.toml") echo "fresh runs/demo expect:cairn: 3 rank(s)" ;;
     "build/bin/cairn ckpt diff runs/demo runs/lr1e-3") echo "status 3" ;;
     "build/bin/cairn ckpt import gpt2/ --config configs/gpt2-124m.toml --out runs/ft") echo "fresh runs/ft" ;;
