@@ -51,7 +51,9 @@ def run(*args):
 
 def cairn_logits(cairn, path, work, prompt=PROMPT):
     out = os.path.join(work, "logits.bin")
-    run(cairn, "sample", path, "--prompt", prompt, "--logits-out", out)
+    # The prompt's bytes as token ids: the run may hold a BPE tokenizer.json (step 4 puts one
+    # there), with which --prompt would be encoded differently from transformers' input here.
+    run(cairn, "sample", path, "--prompt-ids", ",".join(str(b) for b in prompt.encode()), "--logits-out", out)
     return np.fromfile(out, dtype=np.float32).reshape(len(prompt), MODEL["vocab_size"])
 
 
