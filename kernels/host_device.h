@@ -3,20 +3,17 @@
 // A constant or per-element formula that both backends use is written once here, so the two
 // cannot drift apart: the LayerNorm epsilon, the GELU constants, the lane count that fixes
 // the order of sumsq_chunks (and of every fixed-lane CPU reduction), and AdamW's per-element
-// update. CAIRN_HOST_DEVICE marks a function nvcc compiles for both host and device; the C++
-// compiler sees a plain inline function. Everything here is float math in the written order
-// (-ffp-contract=off on the host, --fmad=false in nvcc): the same bits on both sides where
-// the kernels promise them (AdamW: yes; kernels/cuda/kernels_cuda.h lists the rest).
+// update. CAIRN_HOST_DEVICE (core/host_device.h) marks a function nvcc compiles for both host
+// and device; the C++ compiler sees a plain inline function. Everything here is float math in
+// the written order (-ffp-contract=off on the host, --fmad=false in nvcc): the same bits on
+// both sides where the kernels promise them (AdamW: yes; kernels/cuda/kernels_cuda.h lists
+// the rest).
 #pragma once
 
 #include <cmath>
 #include <cstdint>
 
-#if defined(__CUDACC__)
-#define CAIRN_HOST_DEVICE __host__ __device__
-#else
-#define CAIRN_HOST_DEVICE
-#endif
+#include "core/host_device.h"
 
 namespace cairn {
 
