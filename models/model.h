@@ -103,6 +103,9 @@ struct HfNames {
 
 struct ModelFamily {
   std::string arch;  // the model.arch value
+  // The [model] section's family-specific rules (the generic ones, n_layer >= 1 and the like,
+  // are src/train/config.cpp's): one message per violated rule, naming the key.
+  std::vector<std::string> (*check_config)(const ModelConfig& cfg);
   ParamLayout (*layout)(const ModelConfig& cfg);
   std::unique_ptr<Model> (*create)(const ModelConfig& cfg, int B, int T, const KernelOps& ops);
   size_t (*activation_bytes)(const ModelConfig& cfg, int B, int T);

@@ -2,6 +2,7 @@
 // here (and its folder under models/: docs/models.md); nothing above models/ changes.
 #include "core/error.h"
 #include "models/gpt/gpt.h"
+#include "models/llama/llama.h"
 #include "models/model.h"
 
 namespace cairn::models {
@@ -9,7 +10,8 @@ namespace {
 
 const std::vector<const ModelFamily*>& families() {
   static const std::vector<const ModelFamily*> all = {
-      &gpt::family(),  // model.arch = "gpt2"
+      &gpt::family(),    // model.arch = "gpt2"
+      &llama::family(),  // model.arch = "llama"
   };
   return all;
 }

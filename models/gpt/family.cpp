@@ -18,6 +18,25 @@ std::unique_ptr<models::Model> create(const ModelConfig& cfg, int B, int T, cons
 
 size_t activation_bytes(const ModelConfig& cfg, int B, int T) { return activation_bytes_for(gpt_config(cfg), B, T); }
 
+// The keys other families use may only hold the values that describe GPT-2 (their defaults).
+std::vector<std::string> check_config(const ModelConfig& m) {
+  std::vector<std::string> errors;
+  const ModelConfig defaults;
+  if (m.n_kv_head != 0 && m.n_kv_head != m.n_head)
+    errors.push_back(str("model.n_kv_head = ", m.n_kv_head, ": GPT-2 has one key/value head per attention head (0 or ",
+                         m.n_head, "); grouped-query attention is model.arch = \"llama\""));
+  if (m.ffn_dim != 0 && m.ffn_dim != 4 * m.n_embd)
+    errors.push_back(str("model.ffn_dim = ", m.ffn_dim, ": GPT-2's MLP is 4 * n_embd = ", 4 * m.n_embd, " wide (0 or ",
+                         4 * m.n_embd, ")"));
+  if (!m.tie_embeddings)
+    errors.push_back("model.tie_embeddings = false: GPT-2's LM head is always the token embedding");
+  if (m.rope_theta != defaults.rope_theta)
+    errors.push_back(str("model.rope_theta = ", m.rope_theta, ": GPT-2 has learned positions, no rotary embedding"));
+  if (m.rms_norm_eps != defaults.rms_norm_eps)
+    errors.push_back(str("model.rms_norm_eps = ", m.rms_norm_eps, ": GPT-2 uses LayerNorm (epsilon 1e-5), not RMSNorm"));
+  return errors;
+}
+
 // GPT2LMHeadModel.save_pretrained: names with or without "transformer.", the attention-mask
 // buffers h.N.attn.bias / h.N.attn.masked_bias, and lm_head.weight tied to wte.weight.
 models::HfNames hf_names(const ModelConfig&) {
@@ -104,8 +123,8 @@ GPTConfig gpt_config(const ModelConfig& cfg) {
 }
 
 const models::ModelFamily& family() {
-  static const models::ModelFamily f{"gpt2",          layout_of,  create, activation_bytes, hf_names,
-                                     check_hf_config, hf_config, describe_hf_file};
+  static const models::ModelFamily f{"gpt2",   check_config,    layout_of, create,          activation_bytes,
+                                     hf_names, check_hf_config, hf_config, describe_hf_file};
   return f;
 }
 

@@ -10,9 +10,9 @@
 // padded to a multiple of 64 (Vp): padded rows stay zero and padded logits are masked out of
 // the loss.
 //
-// Not yet a registered family (models/registry.cpp): that needs the model.n_kv_head, ffn_dim,
-// rope_theta, tie_embeddings (and rms_norm_eps) config keys. Until then the class is reached
-// by its tests (tests/model/llama_test.cpp).
+// The runtime reaches this family only through models/model.h: family() (family.cpp) is its
+// entry in models/registry.cpp, model.arch = "llama", with the model.n_kv_head, ffn_dim,
+// rope_theta, rms_norm_eps and tie_embeddings keys (models/model_config.h).
 //
 // Layout: HF state-dict order per layer (q, k, v, o projections, gate, up, down, the two
 // norms). The kernels want q|k|v and gate|up as one packed product, so those tensors must be
@@ -53,6 +53,11 @@ using models::ParamTensor;
 // Weights N(0, 0.02) (HF initializer_range), RMSNorm weights 1, padding 0.
 ParamLayout build_layout(const LlamaConfig& cfg);
 size_t activation_bytes_for(const LlamaConfig& cfg, int B, int T);
+
+// The [model] section as a LlamaConfig (n_kv_head 0 -> n_head).
+LlamaConfig llama_config(const ModelConfig& cfg);
+// model.arch = "llama", for models/registry.cpp.
+const models::ModelFamily& family();
 
 class Llama : public models::Model {
  public:

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # scripts/bench/throughput.sh — cairn vs PyTorch eager on the CPU, side by side.
 #
-# For each shape, runs cairn and scripts/bench/torch_gpt2.py alternately (A B A B ...,
+# For each shape, runs cairn and the PyTorch baseline (scripts/bench/torch_gpt2.py, or for a
+# model.arch = "llama" config transformers' LlamaForCausalLM, scripts/bench/torch_llama.py)
+# alternately (A B A B ...,
 # REPEATS times, same thread count), and prints the median ms/step over steps 2..N of each
 # run, then the median over runs; tokens/s; achieved GFLOP/s (6 x parameters + attention,
 # per token); the ratio cairn/PyTorch in tokens/s; and the peak RSS of each (GNU time).
@@ -9,13 +11,14 @@
 # achieved fraction of peak can be stated, and cairn at -np 2 x 1 thread vs -np 1 x 2.
 #
 # Usage: scripts/bench/throughput.sh [REPEATS=3] [STEPS=5]
-#   PARTS="b4 b8 demo np profile" (default: all): which tables to produce — 124M at B=4 T=64,
-#   124M at B=8 T=256, the demo config, 1 vs 2 ranks, the per-op profiles
+#   PARTS="b4 b8 demo llama np profile" (default: all): which tables to produce — 124M at B=4 T=64,
+#   124M at B=8 T=256, the demo config, SmolLM2-135M (Llama) at B=4 T=64, 1 vs 2 ranks, the
+#   per-op profiles
 #   PYTHON=... (default ~/.cache/cairn/venv/bin/python; CAIRN_SETUP_TORCH=1 scripts/setup.sh)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 REPEATS=${1:-3}; STEPS=${2:-5}; THREADS=2
-PARTS=" ${PARTS:-b4 b8 demo np profile} "
+PARTS=" ${PARTS:-b4 b8 demo llama np profile} "
 part() { [[ "$PARTS" == *" $1 "* ]]; }
 PYTHON=${PYTHON:-$HOME/.cache/cairn/venv/bin/python}
 CAIRN=build/bin/cairn
@@ -30,11 +33,19 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a
 cairn_ms() { grep '"split":"train"' "$1/metrics.jsonl" | tail -n +2 | sed 's/.*"ms":\([0-9.e+-]*\).*/\1/' | median; }
 calc() { awk "BEGIN {printf \"%.${2:-1}f\", $1}"; }
 
-# FLOPs per token: 6 x (parameters, the tied LM head included, position embedding excluded)
-# + 12 x n_layer x n_embd x T for attention scores and values.
+# FLOPs per token: 6 x (parameters, the LM head included, position embedding excluded)
+# + 12 x n_layer x n_embd x T for attention scores and values. Llama: q and o C x C, k and v
+# n_kv_head/n_head of that, gate, up and down C x ffn_dim, an untied head counted once more.
 flops_per_token() {  # config T
-  awk -v T="$2" -F' *= *' '/^n_layer/{L=$2} /^n_embd/{C=$2} /^vocab_size/{V=$2}
-    END {Vp=int((V+63)/64)*64; N=Vp*C + L*(12*C*C + 13*C) + 2*C; printf "%.0f", 6*N + 12*L*C*T}' "$1"
+  awk -v T="$2" -F' *= *' '/^arch/{A=$2} /^n_layer/{L=$2} /^n_head/{H=$2} /^n_kv_head/{KV=$2} /^n_embd/{C=$2}
+    /^ffn_dim/{F=$2} /^vocab_size/{V=$2} /^tie_embeddings/{U=($2 == "false")}
+    END {Vp=int((V+63)/64)*64
+         if (A ~ /llama/) { if (!KV) KV=H; N=Vp*C*(1+U) + L*(2*C*C + 2*C*C*KV/H + 3*C*F + 2*C) + C }
+         else N=Vp*C + L*(12*C*C + 13*C) + 2*C
+         printf "%.0f", 6*N + 12*L*C*T}' "$1"
+}
+torch_baseline() {  # config -> the PyTorch script for its model.arch
+  if grep -q '^arch = "llama"' "$1"; then echo scripts/bench/torch_llama.py; else echo scripts/bench/torch_gpt2.py; fi
 }
 
 sgemm=$("$PYTHON" - <<PY
@@ -60,7 +71,7 @@ bench() {  # label config T micro_batch grad_accum
       --set checkpoint.every_steps=0 --set train.eval_every=0 --set data.val= --set "data.train=data/demo/train_*.bin" \
       --resume none >/dev/null
     c_ms+=("$(cairn_ms $out/c-$T-$mb-$G-$r)"); c_rss+=("$(cat $out/rss)")
-    /usr/bin/time -f "%M" -o $out/rss "$PYTHON" scripts/bench/torch_gpt2.py --config "$config" --seq-len $T \
+    /usr/bin/time -f "%M" -o $out/rss "$PYTHON" "$(torch_baseline "$config")" --config "$config" --seq-len $T \
       --micro-batch $mb --grad-accum $G --steps $STEPS --threads $THREADS > $out/t$r.json
     t_ms+=("$("$PYTHON" -c "import json; print(json.load(open('$out/t$r.json'))['median_ms'])")"); t_rss+=("$(cat $out/rss)")
   done
@@ -80,6 +91,7 @@ echo "|---|---|---:|---:|---:|---:|---:|"
 part b4 && bench "124M B=4 T=64" configs/gpt2-124m.toml 64 4 1
 part b8 && bench "124M B=8 T=256" configs/gpt2-124m.toml 256 8 1
 part demo && bench "demo (4L 128C) B=32 T=64" configs/demo.toml 64 4 8
+part llama && bench "SmolLM2-135M B=4 T=64" configs/smollm2-135m.toml 64 4 1
 if part np; then
 
 # Data parallelism on one machine: 1 rank x 2 threads vs mpirun -np 2 x 1 thread per rank,

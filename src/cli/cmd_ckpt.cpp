@@ -42,10 +42,11 @@ const Subcommand kSubcommands[] = {
      "that differs and its max abs difference, exit 3 (1 = error: a checkpoint could not be read)"},
     {"export", "PATH OUT_DIR|OUT.safetensors", 2,
      "write the parameters for Hugging Face (names and shapes, F32): OUT_DIR/model.safetensors and "
-     "OUT_DIR/config.json, which GPT2LMHeadModel.from_pretrained(OUT_DIR) loads as they are; or, for a "
+     "OUT_DIR/config.json, which GPT2LMHeadModel or LlamaForCausalLM.from_pretrained(OUT_DIR) (by model.arch) "
+     "loads as they are; or, for a "
      "name ending in .safetensors, that one file"},
     {"import", "HF_MODEL --config CONFIG --out RUN_DIR", -1,
-     "turn a Hugging Face GPT-2 (a directory, model.safetensors or model.safetensors.index.json) into a "
+     "turn a Hugging Face GPT-2 or Llama (a directory, model.safetensors or model.safetensors.index.json) into a "
      "step-0 checkpoint of a new run directory "
      "(see cairn ckpt import --help)"},
 };

@@ -1,5 +1,5 @@
 // cli/cmd_import.cpp — `cairn ckpt import HF_MODEL --config CONFIG --out RUN_DIR`:
-// a Hugging Face GPT-2 model becomes a step-0 checkpoint in a new run directory, from which
+// a Hugging Face GPT-2 or Llama model becomes a step-0 checkpoint in a new run directory, from which
 // `cairn train CONFIG --set run.dir=RUN_DIR` fine-tunes (train/hf_import.h does the work).
 #include <cstdio>
 
@@ -15,12 +15,13 @@ namespace {
 const char* kImportHelp =
     "usage: cairn ckpt import HF_MODEL --config CONFIG --out RUN_DIR [--set section.key=value ...]\n"
     "\n"
-    "Turns a Hugging Face GPT-2 (GPT2LMHeadModel.save_pretrained, or the Hub's openai-community/gpt2)\n"
+    "Turns a Hugging Face model of CONFIG's model.arch (gpt2: GPT2LMHeadModel.save_pretrained, e.g.\n"
+    "openai-community/gpt2; llama: LlamaForCausalLM.save_pretrained, e.g. HuggingFaceTB/SmolLM2-135M)\n"
     "into checkpoints/step_00000000 of RUN_DIR: the weights, a zero AdamW state, and\n"
     "RUN_DIR/config.toml. HF_MODEL is the model's directory, its model.safetensors, or the\n"
     "model.safetensors.index.json of a sharded save. The model.* keys of CONFIG must describe the\n"
     "file's model (config.json beside it is checked too); any mismatch is an error listing the\n"
-    "tensors that differ. A model.seq_len below the file's n_positions keeps the first seq_len\n"
+    "tensors that differ. A model.seq_len below a GPT-2's n_positions keeps the first seq_len\n"
     "rows of the position table. Then fine-tune with\n"
     "  cairn train CONFIG --set run.dir=RUN_DIR       (or mpirun -np W cairn train ...)\n"
     "which starts at step 0 from the imported weights, with the config's own data and seed.\n";

@@ -21,7 +21,7 @@
 namespace {
 
 const char* kUsage =
-    "cairn: deterministic, preemption-proof GPT training\n"
+    "cairn: deterministic, preemption-proof training of GPT-2 and Llama-style transformers\n"
     "\n"
     "usage:\n"
     "  cairn train CONFIG [--set section.key=value ...] [--resume auto|none|PATH]\n"

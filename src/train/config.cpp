@@ -277,8 +277,9 @@ void validate(const Config& c, const ErrorSource& src) {
   need(c.run.threads >= 0, str("run.threads must be >= 0 (got ", c.run.threads, ")"));
   need(c.run.comm_timeout_s >= 0, str("run.comm_timeout_s must be >= 0 (got ", c.run.comm_timeout_s, ")"));
   need(c.run.log_every >= 1, str("run.log_every must be >= 1 (got ", c.run.log_every, ")"));
+  const models::ModelFamily* family = nullptr;
   try {
-    models::family(c.model.arch);
+    family = &models::family(c.model.arch);
   } catch (const Error& e) {
     need(false, e.what());
   }
@@ -293,6 +294,7 @@ void validate(const Config& c, const ErrorSource& src) {
   need(c.model.vocab_size >= 1 && c.model.vocab_size <= (1 << 22),
        str("model.vocab_size must be in [1, 4194304] (got ", c.model.vocab_size, ")"));
   need(c.model.dropout >= 0 && c.model.dropout < 1, str("model.dropout must be in [0, 1) (got ", c.model.dropout, ")"));
+  for (const std::string& e : family->check_config(c.model)) need(false, e);
   need(c.train.seed >= 0, str("train.seed must be >= 0 (got ", c.train.seed, ")"));
   need(c.train.steps >= 1, str("train.steps must be >= 1 (got ", c.train.steps, ")"));
   need(c.train.micro_batch >= 1, str("train.micro_batch must be >= 1 (got ", c.train.micro_batch, ")"));

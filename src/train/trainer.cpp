@@ -206,7 +206,9 @@ void Trainer::setup() {
       metrics_->set_tensorboard(std::make_unique<TensorBoardWriter>((fs::path(cfg_.run.dir) / "tensorboard").string()));
   }
   log_info("cairn: ", W_, " rank(s) x ", num_threads(), " thread(s), backend ", comm_.backend(), " | model ",
-           cfg_.model.n_layer, "L ", cfg_.model.n_head, "H ", cfg_.model.n_embd, "C, ",
+           cfg_.model.arch, " ", cfg_.model.n_layer, "L ", cfg_.model.n_head, "H ",
+           cfg_.model.kv_heads() != cfg_.model.n_head ? str("(", cfg_.model.kv_heads(), " KV) ") : std::string(),
+           cfg_.model.n_embd, "C, ",
            layout.n_params(), " parameters | batch ", G, " x ", cfg_.train.micro_batch, " x ",
            cfg_.model.seq_len, " = ", tokens_per_step, " tokens/step | train data ",
            train_data_->n_windows(), " sequences");

@@ -7,8 +7,8 @@
 #
 # Where they run: a stand-in repository ($WORK/repo: build/bin/cairn, scripts/ and
 # data/corpus.txt are the real ones) in which configs/*.toml are the shipped files with the
-# model shrunk and the steps cut (n_layer 1, n_head 2, n_embd 32, seq_len <= 32, vocab_size
-# <= 256, steps <= 2, eval_batches 1). Every other key, grad_accum and micro_batch included,
+# model shrunk and the steps cut (n_layer 1, n_head 2, n_kv_head 1, n_embd 32, ffn_dim <= 64,
+# seq_len <= 32, vocab_size <= 256, steps <= 2, eval_batches 1). Every other key, grad_accum and micro_batch included,
 # is the shipped value, so a world size a shipped config cannot run fails here as it would for
 # a user.
 # Each file's commands run in order in one shell, like a user following the page: README's
@@ -102,6 +102,8 @@ plan() {
     "build/bin/cairn train configs/demo.toml --set run.tensorboard=true") echo "fresh runs/demo" ;;
     "tensorboard --logdir runs/") echo "skip a server that runs until stopped; integration.tensorboard reads the event files with tensorboard's own loader" ;;
     "build/bin/cairn train configs/demo.toml") echo "fresh runs/demo" ;;
+    "build/bin/cairn train configs/llama-tiny.toml") echo "fresh runs/llama-tiny" ;;
+    "build/bin/cairn ckpt export runs/llama-tiny llama-tiny-hf/") echo run ;;
     "mpirun -np 4 --bind-to none build/bin/cairn train configs/demo.toml") echo "fresh runs/demo expect:cairn: 4 rank(s)" ;;
     "export "*) echo run ;;
     "mpirun -H node1:4,node2:4 -np 8 "*) echo "fresh $WORK/shared/runs/gpt2 expect:cairn: 8 rank(s)" ;;
@@ -133,6 +135,7 @@ for c in "$SRC"/configs/*.toml; do
   awk '/^n_layer =/ {$0 = "n_layer = 1"} /^n_head =/ {$0 = "n_head = 2"} /^n_embd =/ {$0 = "n_embd = 32"}
        /^seq_len =/ && $3 > 32 {$0 = "seq_len = 32"} /^vocab_size =/ && $3 > 256 {$0 = "vocab_size = 256"}
        /^steps =/ && $3 > 2 {$0 = "steps = 2"}
+       /^n_kv_head =/ {$0 = "n_kv_head = 1"} /^ffn_dim =/ && $3 > 64 {$0 = "ffn_dim = 64"}
        /^eval_batches =/ {$0 = "eval_batches = 1"} {print}' "$c" > "$REPO/configs/${c##*/}"
   grep -q '^grad_accum =' "$REPO/configs/${c##*/}" || fail "$c has no grad_accum"
 done

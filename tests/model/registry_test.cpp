@@ -11,6 +11,7 @@
 #include "core/philox.h"
 #include "core/sharding.h"
 #include "models/gpt/gpt.h"
+#include "models/llama/llama.h"
 #include "models/model.h"
 
 namespace cairn::models {
@@ -28,18 +29,60 @@ ModelConfig tiny() {
 }
 
 TEST(ModelRegistry, UnknownArchListsTheRegisteredFamilies) {
-  EXPECT_EQ(registered_archs(), std::vector<std::string>{"gpt2"});
+  EXPECT_EQ(registered_archs(), (std::vector<std::string>{"gpt2", "llama"}));
   EXPECT_EQ(&family("gpt2"), &gpt::family());
+  EXPECT_EQ(&family("llama"), &llama::family());
   try {
-    family("llama");
-    FAIL() << "family(\"llama\") must throw";
+    family("mamba");
+    FAIL() << "family(\"mamba\") must throw";
   } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "model.arch = \"llama\" is not a registered model family (registered: gpt2)");
+    EXPECT_STREQ(e.what(), "model.arch = \"mamba\" is not a registered model family (registered: gpt2, llama)");
   }
   ModelConfig c = tiny();
   c.arch = "gpt3";
   EXPECT_THROW(build_layout(c), Error);
   EXPECT_THROW(create(c, 1, 1), Error);
+}
+
+// model.arch = "llama" behind the interface is llama::Llama on llama_config(cfg): the same
+// layout, the same loss and the same gradient bits.
+TEST(ModelRegistry, LlamaFamilyIsTheLlamaClass) {
+  ModelConfig c = tiny();
+  c.arch = "llama";
+  c.n_head = 4;
+  c.n_kv_head = 2;
+  c.n_embd = 16;
+  c.ffn_dim = 24;
+  c.rope_theta = 500.0;
+  c.tie_embeddings = false;
+  const llama::LlamaConfig lc = llama::llama_config(c);
+  EXPECT_EQ(lc.n_kv_head, 2);
+  EXPECT_EQ(lc.ffn_dim, 24);
+  EXPECT_EQ(lc.rope_theta, 500.0f);
+  EXPECT_FALSE(lc.tie_embeddings);
+  const ParamLayout layout = build_layout(c);
+  const ParamLayout direct = llama::build_layout(lc);
+  ASSERT_EQ(layout.tensors.size(), direct.tensors.size());
+  EXPECT_EQ(layout.total, direct.total);
+  EXPECT_EQ(layout.tensors.back().name, "lm_head.weight");
+  EXPECT_EQ(activation_bytes(c, 2, 5), llama::activation_bytes_for(lc, 2, 5));
+
+  std::vector<float> params(size_t(layout.total));
+  init_params(layout, params.data(), 7);
+  std::vector<int32_t> tokens(10), targets(10);
+  for (int i = 0; i < 10; ++i) tokens[i] = (i * 13) % 61, targets[i] = (i * 7 + 3) % 61;
+  const DropoutContext drop{true, 5, 1, 0};
+  auto run = [&](Model& m) {
+    std::vector<float> grads(size_t(layout.total), 0.0f);
+    const double loss = m.forward(params.data(), tokens.data(), targets.data(), drop);
+    m.backward(params.data(), grads.data(), 1.0f);
+    return std::make_pair(loss, grads);
+  };
+  auto via_registry = create(c, 2, 5);
+  llama::Llama by_hand(lc, 2, 5);
+  const auto a = run(*via_registry), b = run(by_hand);
+  EXPECT_EQ(a.first, b.first);
+  EXPECT_EQ(a.second, b.second);
 }
 
 // GPT-2's initialisation as it was chosen by tensor name before init kinds were in the layout

@@ -18,7 +18,7 @@
 #include "checkpoint/reader.h"
 #include "checkpoint/safetensors.h"
 #include "core/error.h"
-#include "models/gpt/gpt.h"
+#include "models/model.h"
 #include "train/config.h"
 #include "train/hf_import.h"
 
@@ -60,8 +60,8 @@ struct TempDir {
 
 Config config(const std::vector<std::string>& overrides = {}) { return Config::parse(kConfig, "test.toml", overrides); }
 
-gpt::ParamLayout layout_of(const Config& c) {
-  return gpt::build_layout({c.model.n_layer, c.model.n_head, c.model.n_embd, c.model.seq_len, c.model.vocab_size, 0.0f});
+models::ParamLayout layout_of(const Config& c) {
+  return models::build_layout(c.model);
 }
 
 // A GPT-2 state dict as transformers saves it: one tensor per layout tensor (real vocabulary
@@ -73,9 +73,9 @@ struct HfFile {
   bool lm_head = true, mask_buffers = true, f16 = false;
   std::map<std::string, std::string> rename;  // cairn name -> name written ("" = drop)
 
-  explicit HfFile(const gpt::ParamLayout& layout) {
+  explicit HfFile(const models::ParamLayout& layout) {
     for (size_t i = 0; i < layout.tensors.size(); ++i) {
-      const gpt::ParamTensor& t = layout.tensors[i];
+      const models::ParamTensor& t = layout.tensors[i];
       int64_t n = 1;
       for (int64_t d : t.export_shape) n *= d;
       std::vector<float> v(static_cast<size_t>(n));
@@ -133,7 +133,7 @@ std::string import_error(const std::string& file, const Config& c, const std::st
 TEST(HfImport, ImportsPrefixedTiedF16WithMaskBuffers) {
   TempDir dir;
   const Config c = config();
-  const gpt::ParamLayout layout = layout_of(c);
+  const models::ParamLayout layout = layout_of(c);
   HfFile hf(layout);
   hf.f16 = true;
   hf.write(dir / "model.safetensors");
@@ -152,7 +152,7 @@ TEST(HfImport, ImportsPrefixedTiedF16WithMaskBuffers) {
   ckpt::read_flat_range(ck, "adam_m", 0, layout.total, m.data());
   ckpt::read_flat_range(ck, "adam_v", 0, layout.total, v.data());
   std::vector<float> want(params.size(), 0.0f);  // padding and padded vocabulary rows zero
-  for (const gpt::ParamTensor& t : layout.tensors)
+  for (const models::ParamTensor& t : layout.tensors)
     std::copy(hf.values[t.name].begin(), hf.values[t.name].end(), want.begin() + t.offset);
   EXPECT_EQ(0, std::memcmp(params.data(), want.data(), sizeof(float) * params.size()));
   for (size_t i = 0; i < params.size(); ++i) ASSERT_TRUE(m[i] == 0.0f && v[i] == 0.0f) << i;
@@ -191,7 +191,7 @@ TEST(HfImport, MismatchListsMissingUnexpectedAndShapes) {
 
 TEST(HfImport, RefusesUntiedHeadDuplicatesJunkAndConfigJson) {
   TempDir dir;
-  const gpt::ParamLayout layout = layout_of(config());
+  const models::ParamLayout layout = layout_of(config());
   HfFile head(layout);
   head.lm_head = false;
   head.values["lm_head_copy"] = head.values["wte.weight"];
@@ -263,7 +263,7 @@ nlohmann::json write_two_shards(const HfFile& hf, const std::string& dir) {
 TEST(HfImport, ImportsADirectoryAndATwoShardIndexToTheSameBits) {
   TempDir dir;
   const Config c = config();
-  const gpt::ParamLayout layout = layout_of(c);
+  const models::ParamLayout layout = layout_of(c);
   HfFile hf(layout);
   fs::create_directories(dir / "one");
   hf.write(dir / "one/model.safetensors");
@@ -313,16 +313,16 @@ TEST(HfImport, RefusesMalformedIndexesAndEmptyDirectories) {
 
 TEST(HfImport, CropsThePositionTableToAShorterSeqLen) {
   TempDir dir;
-  const gpt::ParamLayout layout = layout_of(config());  // seq_len 8
+  const models::ParamLayout layout = layout_of(config());  // seq_len 8
   HfFile hf(layout);
   fs::create_directories(dir / "hf");
   hf.write(dir / "hf/model.safetensors");
   std::ofstream(dir / "hf/config.json") << R"({"n_layer": 2, "n_head": 2, "n_embd": 16, "n_positions": 8})";
   const Config short_cfg = config({"model.seq_len=3"});
-  const gpt::ParamLayout short_layout = layout_of(short_cfg);
+  const models::ParamLayout short_layout = layout_of(short_cfg);
   import_hf(dir / "hf", short_cfg, dir / "run");
   const std::vector<float> got = imported_params(dir / "run", short_layout.total);
-  for (const gpt::ParamTensor& t : short_layout.tensors) {
+  for (const models::ParamTensor& t : short_layout.tensors) {
     const std::vector<float>& file = hf.values[t.name];  // row-major: the first rows come first
     int64_t n = 1;
     for (int64_t d : t.export_shape) n *= d;
