@@ -4,7 +4,9 @@
 // KernelOps and runs on whichever device the table belongs to:
 //   cpu_ops()   kernels/cpu (cairn::cpu), memory = host malloc/memcpy;
 //   cuda_ops()  kernels/cuda (cairn::cuda), memory = cudaMalloc/cudaMemcpy on the current
-//               device. Built without CUDA (kernels/cuda/no_cuda.cpp) it throws a clear error.
+//               device; loaded on first use from libcairn_cuda.so (kernels/cuda_loader.cpp).
+//               Built without CUDA, or where the library cannot be loaded, it throws a clear
+//               error.
 // The op fields are expanded from the op list (CAIRN_OPS in kernels.h); each backend builds
 // its table as a constexpr object, fills it BY NAME from the same list, and static_asserts,
 // per name from the list, that every entry is the function of that name: two ops of the same

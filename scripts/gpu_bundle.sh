@@ -10,7 +10,8 @@
 #   # device tool's `carry`), then there:
 #   scripts/gpu_check.sh --prebuilt DIR.tar.xz       (or an unpacked DIR)
 #
-# DIR/bin: cairn, test_cuda (stripped). DIR/lib: the shared libraries they load that a CUDA
+# DIR/bin: cairn, test_cuda and the backend libraries they load with dlopen when CUDA is asked
+# for, libcairn_cuda.so and libcairn_nccl.so (stripped). DIR/lib: the shared libraries they load that a CUDA
 # machine may lack (libgomp, OpenSSL, xxhash, zstd, cudart, ...); glibc, libstdc++, the driver
 # (libcuda), cuBLAS and NCCL come from the GPU machine (gpu_check.sh adds the toolkit's and the
 # Python wheels' library folders). DIR/BUNDLE.txt: what the binaries were built with (CUDA,
@@ -26,22 +27,22 @@ cd "$(dirname "$0")/.."
 MPI=OFF
 if [ "${1:-}" = --mpi ]; then MPI=ON; shift; fi
 DIR=${1:-gpu-bundle}
-BUILD=${BUILD_DIR:-build-gpu-bundle$([ $MPI = ON ] && echo -mpi)}
+BUILD=${BUILD_DIR:-build-gpu-bundle$([ $MPI = ON ] && echo -mpi || true)}
 if [ ! -f "$BUILD/CMakeCache.txt" ]; then
   cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCAIRN_CUDA=ON -DCAIRN_NCCL=ON -DCAIRN_MPI=$MPI \
     -DCAIRN_NATIVE=OFF -DCMAKE_CUDA_ARCHITECTURES=90 ${CMAKE_EXTRA_ARGS:-} >/dev/null
 fi
-cmake --build "$BUILD" -j "$(nproc)" --target cairn test_cuda
+cmake --build "$BUILD" -j "$(nproc)" --target cairn test_cuda cairn_cuda cairn_nccl
 # On cuda the trainer moves gradients and parameters and takes its votes over NCCL, at one
 # rank too: a bundle without it would not test that path.
-if ! ldd "$BUILD/bin/cairn" | grep -q 'libnccl'; then
-  echo "gpu_bundle: $BUILD/bin/cairn is not linked with NCCL (CMake did not find nccl.h/libnccl):" \
+if [ ! -f "$BUILD/bin/libcairn_nccl.so" ] || ! ldd "$BUILD/bin/libcairn_nccl.so" | grep -q 'libnccl'; then
+  echo "gpu_bundle: $BUILD/bin/libcairn_nccl.so is missing or not linked with NCCL (CMake did not find nccl.h/libnccl):" \
        "install NCCL or pass CMAKE_EXTRA_ARGS='-DNCCL_INCLUDE_DIR=... -DNCCL_LIBRARY=...'" >&2
   exit 1
 fi
 rm -rf "$DIR"
 mkdir -p "$DIR/bin" "$DIR/lib"
-cp "$BUILD/bin/cairn" "$BUILD/bin/test_cuda" "$DIR/bin/"
+cp "$BUILD/bin/cairn" "$BUILD/bin/test_cuda" "$BUILD/bin/libcairn_cuda.so" "$BUILD/bin/libcairn_nccl.so" "$DIR/bin/"
 strip --strip-unneeded "$DIR"/bin/*  # symbols only; the CUDA fat binaries stay
 for exe in "$DIR"/bin/*; do
   ldd "$exe" | awk '$3 ~ /^\// {print $1, $3}'

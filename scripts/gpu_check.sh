@@ -119,7 +119,7 @@ fi
 CAIRN=$BIN/cairn
 
 # ---- 0b. preflight: what the binaries need against what this machine has ------------------
-missing=$(LD_LIBRARY_PATH="$CAIRN_LD" ldd "$CAIRN" "$BIN/test_cuda" 2>&1 | grep 'not found' | awk '{print $1}' | sort -u | tr '\n' ' ')
+missing=$(LD_LIBRARY_PATH="$CAIRN_LD" ldd "$CAIRN" "$BIN/test_cuda" "$BIN"/libcairn_*.so 2>&1 | grep 'not found' | awk '{print $1}' | sort -u | tr '\n' ' ')
 [ -z "$missing" ] || die "this machine lacks libraries the binaries need: ${missing}(no CUDA toolkit, cuBLAS or NCCL on LD_LIBRARY_PATH or in Python wheels?)"
 INFO=$OUT_DIR/cairn_info.txt
 LD_LIBRARY_PATH="$CAIRN_LD" "$CAIRN" info > "$INFO" 2>&1 || die "cairn info failed: $(tail -1 "$INFO")"
@@ -128,6 +128,7 @@ info() { grep -m1 "^$1=" "$INFO" | cut -d= -f2-; }
 # ver_ge A B: dotted version A >= B
 ver_ge() { [ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | head -1)" = "$2" ]; }
 if [ "$DEVICE" = cuda ]; then
+  [ -z "$(info cuda.backend | grep '^not loaded')" ] || die "$CAIRN cannot load its CUDA backend: $(info cuda.backend)"
   [ "$(info cuda.build)" != none ] && [ -n "$(info cuda.build)" ] || die "$CAIRN was built without CUDA"
   [ "$(info gpus | cut -d' ' -f1)" -ge 1 ] 2>/dev/null || die "the CUDA runtime sees no GPU: $(info gpus) (driver $(nvidia-smi --query-gpu=driver_version --format=csv,noheader | head -1))"
   drv=$(info cuda.driver) built=$(info cuda.build)

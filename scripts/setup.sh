@@ -25,6 +25,7 @@ packages=(
   libssl-dev             # SHA-256 of the logical state
   libzstd-dev            # checkpoint compression
   libpcre2-dev           # BPE pre-tokenizer regexes (Unicode classes, JIT): data/tokenizer_regex.cpp
+  libutf8proc-dev        # the NFC normalizer of Qwen2-style tokenizer.json files: data/tokenizer.cpp
   liburing-dev           # io_uring rows of scripts/bench/disk_io.sh (checkpoint I/O experiments)
   libprotobuf-dev protobuf-compiler  # TensorBoard event files (run.tensorboard)
   libgtest-dev libgmock-dev libbenchmark-dev

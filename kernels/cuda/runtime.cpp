@@ -1,5 +1,6 @@
 // kernels/cuda/runtime.cpp — the CUDA side of kernels/ops.h: device memory, the cuBLAS
-// handle and its settings, scratch memory, and the cuda_ops() table over cairn::cuda.
+// handle and its settings, scratch memory, and the cuda_ops() table over cairn::cuda; and
+// the entry point of the backend library (kernels/cuda/backend.h) this file is part of.
 //
 // Memory: cudaMalloc'd once per buffer (no caching allocator), zero-filled; the running total
 // is reported by describe() so a run can print what it holds on the GPU at start.
@@ -9,6 +10,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "kernels/cuda/backend.h"
 #include "kernels/cuda/context.h"
 #include "kernels/cuda/kernels_cuda.h"
 #include "kernels/ops.h"
@@ -215,11 +217,10 @@ std::string device_describe() {
 }
 
 }  // namespace
-}  // namespace cuda
 
-bool cuda_is_available() { return cuda_unavailable_reason().empty(); }
-
-std::string cuda_fingerprint() {
+// The library's side of cuda_fingerprint(), cuda_unavailable_reason(), cuda_versions() and
+// cuda_ops() (kernels/ops.h), which kernels/cuda_loader.cpp forwards here.
+std::string fingerprint() {
   int device = 0, runtime = 0, driver = 0, major = 0, minor = 0, patch = 0;
   CUDA_CHECK(cudaGetDevice(&device));
   cudaDeviceProp prop{};
@@ -233,7 +234,7 @@ std::string cuda_fingerprint() {
              ", driver ", driver / 1000, ".", driver % 1000 / 10, ", cuBLAS ", major, ".", minor, ".", patch);
 }
 
-std::string cuda_unavailable_reason() {
+std::string unavailable_reason() {
   int n = 0;
   const cudaError_t e = cudaGetDeviceCount(&n);
   if (e != cudaSuccess)
@@ -247,7 +248,7 @@ namespace {
 std::string cuda_version_string(int v) { return str(v / 1000, ".", (v % 1000) / 10); }
 }  // namespace
 
-std::string cuda_versions() {
+std::string versions() {
   std::string out = str("cuda.build=", cuda_version_string(CUDART_VERSION), "\ncublas.build=", CUBLAS_VER_MAJOR, ".",
                         CUBLAS_VER_MINOR, ".", CUBLAS_VER_PATCH, "\n");
   int v = 0;
@@ -306,11 +307,19 @@ CAIRN_OPS(CAIRN_ASSERT_CUDA_OP)
 
 }  // namespace
 
-const KernelOps& cuda_ops() {
-  const std::string why = cuda_unavailable_reason();
+const KernelOps& ops() {
+  const std::string why = unavailable_reason();
   CAIRN_CHECK(why.empty(), "run.device = cuda: ", why);
-  cuda::bind_device_once();
+  bind_device_once();
   return kCudaOps;
 }
 
+}  // namespace cuda
 }  // namespace cairn
+
+extern "C" __attribute__((visibility("default"))) const cairn::CudaBackend* cairn_cuda_backend() {
+  static const cairn::CudaBackend backend{cairn::kCudaBackendVersion, sizeof(cairn::CudaBackend),
+                                          cairn::cuda::unavailable_reason, cairn::cuda::versions,
+                                          cairn::cuda::fingerprint, cairn::cuda::ops};
+  return &backend;
+}

@@ -2,9 +2,11 @@
 #include "data/tokenizer.h"
 
 #include <omp.h>
+#include <utf8proc.h>
 
 #include <algorithm>
 #include <climits>
+#include <cstdlib>
 
 #include "core/error.h"
 #include "core/parallel.h"
@@ -107,6 +109,23 @@ void Tokenizer::pre_tokenize(std::string_view text, size_t step, std::vector<int
   }
 }
 
+// Plain text as the pre-tokenizer sees it: NFC-normalized when the tokenizer has that
+// normalizer (added tokens are matched on the text as given, as `tokenizers` does for
+// special tokens). ASCII is its own NFC; text is valid UTF-8 here (replace_invalid_utf8).
+void Tokenizer::pre_tokenize_normalized(std::string_view text, std::vector<int32_t>* out) const {
+  if (pre_->nfc && std::any_of(text.begin(), text.end(), [](char c) { return uint8_t(c) >= 0x80; })) {
+    utf8proc_uint8_t* nfc = nullptr;
+    const utf8proc_ssize_t n = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(text.data()),
+                                            utf8proc_ssize_t(text.size()), &nfc, utf8proc_option_t(UTF8PROC_STABLE | UTF8PROC_COMPOSE));
+    CAIRN_CHECK(n >= 0, "tokenizer: NFC normalization failed (", utf8proc_errmsg(n), ")");
+    const std::string normalized(reinterpret_cast<const char*>(nfc), size_t(n));
+    std::free(nfc);
+    pre_tokenize(normalized, 0, out);
+    return;
+  }
+  pre_tokenize(text, 0, out);
+}
+
 void Tokenizer::encode_into(std::string_view text, std::vector<int32_t>* out) const {
   size_t done = 0;  // text[done, i) is plain text not yet encoded
   for (size_t i = 0; i < text.size(); ++i) {
@@ -124,12 +143,12 @@ void Tokenizer::encode_into(std::string_view text, std::vector<int32_t>* out) co
       while (left > done && is_space(text[left - 1])) --left;
     if (hit->rstrip)
       while (right < text.size() && is_space(text[right])) ++right;
-    pre_tokenize(text.substr(done, left - done), 0, out);
+    pre_tokenize_normalized(text.substr(done, left - done), out);
     out->push_back(hit->id);
     done = right;
     i = right - 1;
   }
-  pre_tokenize(text.substr(done), 0, out);
+  pre_tokenize_normalized(text.substr(done), out);
 }
 
 std::vector<int32_t> Tokenizer::encode(std::string_view text) const {

@@ -10,12 +10,13 @@
 //   1. invalid UTF-8 becomes U+FFFD as Python's decode(errors="replace") does (byte_level.h);
 //   2. added tokens (tokenizer.json's "added_tokens", e.g. <|endoftext|>) are split out first,
 //      leftmost-longest, and become their ids;
-//   3. the pre-tokenizer cuts the rest into pieces: ByteLevel (GPT-2's regex, optional prefix
+//   3. with an NFC normalizer (Qwen2's) the rest is NFC-normalized (utf8proc); the
+//      pre-tokenizer cuts it into pieces: ByteLevel (GPT-2's regex, optional prefix
 //      space), Split with a regex (behavior Isolated), Digits, or a Sequence of these;
 //   4. each piece's bytes become byte tokens, and BPE merges the adjacent pair of lowest rank
 //      (leftmost on ties) until none is left; with ignore_merges (Llama 3) a piece that is
 //      itself in the vocabulary is taken whole.
-// Unsupported features (a normalizer, byte_fallback, a non-byte-level model, dropout, ...) are
+// Unsupported features (a normalizer other than NFC, byte_fallback, a non-byte-level model, dropout, ...) are
 // refused at load time with an error that names them, rather than encoded differently.
 #pragma once
 
@@ -72,6 +73,7 @@ class Tokenizer {
   void encode_into(std::string_view valid_text, std::vector<int32_t>* out) const;
   void encode_piece(std::string_view piece, std::vector<int32_t>* out) const;
   void pre_tokenize(std::string_view text, size_t step, std::vector<int32_t>* out) const;
+  void pre_tokenize_normalized(std::string_view text, std::vector<int32_t>* out) const;
 
   std::unique_ptr<BpeModel> bpe_;
   std::unique_ptr<PreTokenizer> pre_;

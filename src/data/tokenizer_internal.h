@@ -47,6 +47,7 @@ struct PreStep {
 };
 
 struct PreTokenizer {
+  bool nfc = false;  // normalizer NFC (Qwen2): plain text between added tokens is NFC-normalized first
   std::vector<AddedToken> added;  // longest first, so the first match is the longest
   std::array<bool, 256> added_first{};
   std::vector<PreStep> steps;  // applied in order, each to every piece of the previous one

@@ -127,8 +127,12 @@ struct TokenizerLoader {
     t.file_name_ = "tokenizer.json";
     BpeModel& m = *t.bpe_;
     try {
-      CAIRN_CHECK(j.value("normalizer", json()).is_null(), path, ": normalizer '",
-                  j["normalizer"].value("type", "?"), "' is not supported (only byte-level BPE without a normalizer)");
+      const json& normalizer = j.value("normalizer", json());
+      if (!normalizer.is_null()) {
+        CAIRN_CHECK(normalizer.value("type", "") == "NFC", path, ": normalizer '", normalizer.value("type", "?"),
+                    "' is not supported (none, or NFC as Qwen2's)");
+        t.pre_->nfc = true;
+      }
       const json& model = j.at("model");
       CAIRN_CHECK(model.value("type", "") == "BPE", path, ": model type '", model.value("type", ""),
                   "' is not supported (only byte-level BPE)");

@@ -226,9 +226,9 @@ void Trainer::setup_comms() {
   if (ops_->host_visible) return;
   if (!nccl_is_available()) {
     if (W_ > 1)
-      throw CollectiveError(str("run.device = cuda on ", W_, " ranks needs NCCL, and this cairn was built without it; "
-                                "rebuild with NCCL (-DCAIRN_NCCL=ON) or train on one GPU"));
-    log_warn("this cairn was built without NCCL: one GPU, control messages and votes over ", comm_.backend());
+      throw CollectiveError(str("run.device = cuda on ", W_, " ranks needs NCCL: ", nccl_unavailable_reason(),
+                                "; or train on one GPU"));
+    log_warn("no NCCL (", nccl_unavailable_reason(), "): one GPU, control messages and votes over ", comm_.backend());
     return;
   }
   if (W_ == 1) {

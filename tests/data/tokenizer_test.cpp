@@ -53,10 +53,25 @@ TEST_F(TokenizerTest, ParallelEncodingEqualsSerial) {
   EXPECT_EQ(parallel, tok.encode(text));
 }
 
-TEST_F(TokenizerTest, UnsupportedPartsAreRefusedByName) {
-  std::string nfc = kTinyJson;
+// Qwen2's normalizer: "e" + U+0301 (combining acute) is "é" (C3 A9) before byte-level BPE,
+// whose bytes are the vocabulary's "Ã" (U+00C3) and "©" (U+00A9); without the normalizer the
+// decomposed bytes have no tokens and are dropped, as tokenizers drops them.
+TEST_F(TokenizerTest, NfcNormalizerComposesBeforePreTokenizing) {
+  std::string with_bytes = kTinyJson;
+  const std::string last = "\"Ċ\": 9";
+  with_bytes.replace(with_bytes.find(last), last.size(), last + ", \"Ã\": 10, \"©\": 11");
+  std::string nfc = with_bytes;
   nfc.replace(nfc.find("\"normalizer\": null"), 18, R"("normalizer": {"type": "NFC"})");
-  EXPECT_TRUE(test::throws_error_with([&] { load(nfc); }, {"normalizer 'NFC' is not supported"}));
+  EXPECT_EQ(load(nfc).encode("e\xcc\x81"), (std::vector<int32_t>{10, 11}));
+  EXPECT_EQ(load(nfc).encode("\xc3\xa9<|endoftext|>e\xcc\x81"), (std::vector<int32_t>{10, 11, 7, 10, 11}));
+  EXPECT_EQ(load(with_bytes).encode("e\xcc\x81"), (std::vector<int32_t>{}));
+  EXPECT_EQ(load(with_bytes).encode("\xc3\xa9"), (std::vector<int32_t>{10, 11}));
+}
+
+TEST_F(TokenizerTest, UnsupportedPartsAreRefusedByName) {
+  std::string nfkc = kTinyJson;
+  nfkc.replace(nfkc.find("\"normalizer\": null"), 18, R"("normalizer": {"type": "NFKC"})");
+  EXPECT_TRUE(test::throws_error_with([&] { load(nfkc); }, {"normalizer 'NFKC' is not supported (none, or NFC"}));
   std::string no_eot = kTinyJson;
   no_eot.replace(no_eot.find("<|endoftext|>"), 13, "<|pad|>");
   EXPECT_TRUE(test::throws_error_with([&] { load(no_eot); }, {"no end-of-text token"}));

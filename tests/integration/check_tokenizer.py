@@ -4,6 +4,7 @@
   check_tokenizer.py make DIR        writes DIR/doc1.txt, DIR/doc2.txt (a varied multilingual
                                      text with invalid UTF-8) and trains byte-level BPE
                                      tokenizers on it: DIR/{gpt2,llama3,smollm2,qwen2big}/tokenizer.json
+                                     (qwen2big: NFC normalizer, Qwen2's regex, an id past 65535)
   check_tokenizer.py compare TOK DATA DOC...
                                      DATA/train_*.bin (prepared with --val-fraction 0) must hold
                                      [eot] + ids(DOC) for each DOC, ids from `tokenizers` for a
@@ -36,6 +37,9 @@ FRAGMENTS = [
     "code: if (x >= 10) { y += x * 2; } // done;;; ...!!! ???",
     "    def f(self):\n        return {'a': [1, 2, 3]}\n",
     "trailing spaces   \nNext line starts with a letter\nand another\n",
+    # Decomposed and compatibility forms, which an NFC normalizer (Qwen2's) composes and the
+    # others leave alone: e + combining acute, A + ring, the Angstrom sign, Hangul jamo, n + tilde.
+    "cafe\u0301 A\u030a \u212b \u1100\u1161\u11a8 man\u0303ana \u00e9\u0301 \u0041\u0308\u0304",
 ]
 SPECIALS = {"gpt2": "<|endoftext|>", "llama3": "<|end_of_text|>", "smollm2": "<|endoftext|>", "qwen2big": "<|endoftext|>"}
 INVALID = [b"\xff", b"\xc3(", b"\xe2\x82", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\xc0\xaf", b"\xf0\x9f\x98"]
@@ -59,7 +63,7 @@ def make_docs(d):
 
 
 def train(d, name, text):
-    from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
+    from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
     byte_level = pre_tokenizers.ByteLevel
     if name == "gpt2":
         tok = Tokenizer(models.BPE())
@@ -73,8 +77,9 @@ def train(d, name, text):
         tok = Tokenizer(models.BPE())
         tok.pre_tokenizer = pre_tokenizers.Sequence([
             pre_tokenizers.Digits(individual_digits=True), byte_level(add_prefix_space=True, use_regex=True)])
-    else:  # Qwen2's regex, and an added token past 65536: uint32 shards
+    else:  # Qwen2's NFC normalizer and regex, and an added token past 65536: uint32 shards
         tok = Tokenizer(models.BPE())
+        tok.normalizer = normalizers.NFC()
         tok.pre_tokenizer = pre_tokenizers.Sequence([
             pre_tokenizers.Split(Regex(QWEN2_PAT), behavior="isolated", invert=False),
             byte_level(add_prefix_space=False, use_regex=False)])

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # BPE tokenizers end to end (data/tokenizer.h): `cairn data prepare --tokenizer` gives exactly
 # the ids of Hugging Face `tokenizers` for four byte-level BPE tokenizers trained here (GPT-2,
-# Llama 3, SmolLM2 and Qwen2 style pre-tokenizers) and of `tiktoken` for GPT-2's real ranks,
-# on a multilingual text with emoji, numbers, whitespace runs and invalid UTF-8
+# Llama 3, SmolLM2 and Qwen2 style pre-tokenizers; Qwen2's with its NFC normalizer) and of
+# `tiktoken` for GPT-2's real ranks, on a multilingual text with emoji, numbers, whitespace
+# runs, decomposed characters and invalid UTF-8
 # (tests/integration/check_tokenizer.py). Then uint32 (version 2) shards train, `sample`
 # round-trips a BPE prompt and its ids, and a changed tokenizer is refused on resume.
 # Needs the Python environment of scripts/setup.sh (tokenizers, tiktoken, and openai-whisper

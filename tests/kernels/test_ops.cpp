@@ -54,8 +54,8 @@ TEST(KernelOps, UnknownDeviceIsAnError) {
   }
 }
 
-// Without CUDA (no_cuda.cpp, or no GPU) asking for it names the reason; with a GPU the CUDA
-// table is returned.
+// Without CUDA (not built, backend library not loadable, or no GPU) asking for it names the
+// reason; with a GPU the CUDA table is returned.
 TEST(KernelOps, CudaIsAvailableOrSaysWhyNot) {
   if (cuda_is_available()) {
     EXPECT_TRUE(cuda_unavailable_reason().empty());

@@ -36,6 +36,7 @@
 #include <exception>
 
 #include "comm/collective_wait.h"
+#include "comm/nccl/nccl_backend.h"
 #include "comm/nccl/nccl_comm.h"
 #include "core/error.h"
 #include "kernels/cuda/context.h"  // CUDA_CHECK, NCCL_CHECK, the kernels' stream()
@@ -199,11 +200,8 @@ class NcclComm final : public Comm {
   int64_t* vote_ = nullptr;  // pinned host memory
 };
 
-}  // namespace
-
-bool nccl_is_available() { return true; }
-
-std::string nccl_versions() {
+// The library's side of comm/nccl/nccl_comm.h, which comm/nccl/nccl_loader.cpp forwards here.
+std::string versions() {
   auto dotted = [](int code) {  // NCCL >= 2.9: major * 10000 + minor * 100 + patch
     return str(code / 10000, ".", (code % 10000) / 100, ".", code % 100);
   };
@@ -212,13 +210,20 @@ std::string nccl_versions() {
   if (ncclGetVersion(&v) == ncclSuccess) out += str("nccl.runtime=", dotted(v), "\n");
   return out;
 }
-std::string nccl_version() {
+std::string version() {
   int v = 0;
   NCCL_CHECK(ncclGetVersion(&v));  // major*10000 + minor*100 + patch since 2.9
   return str("NCCL ", v / 10000, ".", v / 100 % 100, ".", v % 100);
 }
-std::unique_ptr<Comm> make_nccl_comm(Comm& bootstrap, double timeout_s) {
+std::unique_ptr<Comm> make_comm(Comm& bootstrap, double timeout_s) {
   return std::make_unique<NcclComm>(bootstrap, timeout_s);
 }
 
+}  // namespace
 }  // namespace cairn
+
+extern "C" __attribute__((visibility("default"))) const cairn::NcclBackend* cairn_nccl_backend() {
+  static const cairn::NcclBackend backend{cairn::kNcclBackendVersion, sizeof(cairn::NcclBackend), cairn::versions,
+                                          cairn::version, cairn::make_comm};
+  return &backend;
+}
