@@ -282,7 +282,7 @@ json resume(const std::string& model, int world, int rank, const std::string& ru
   int64_t real_params = 0;
   const ckpt::Layout layout = scaled_llama(model, floats, &real_params);
   const auto t0 = std::chrono::steady_clock::now();
-  ckpt::Checkpoint c = ckpt::open_checkpoint(ckpt::step_dir(run, 1), false);
+  ckpt::Checkpoint c = ckpt::open_checkpoint(ckpt::step_dir(run, 1), false, ckpt::OpenMode::kLazy);
   c.verify_reads = true;
   ckpt::check_layout_matches(c, layout);
   const Range own = owned_range(layout.total, rank, world);
@@ -294,7 +294,8 @@ json resume(const std::string& model, int world, int rank, const std::string& ru
     CAIRN_CHECK(own.size() == 0 || std::memcmp(got.data(), want.data(), sizeof(float) * want.size()) == 0,
                 "resume: rank ", rank, " of ", world, " read wrong floats of ", kBuffers[b]);
   }
-  return {{"mode", "resume"}, {"model", model}, {"world", world}, {"rank", rank}, {"seconds", since(t0)}};
+  return {{"mode", "resume"}, {"model", model}, {"world", world}, {"rank", rank}, {"seconds", since(t0)},
+          {"files_opened", c.files_opened()}};
 }
 
 }  // namespace

@@ -10,6 +10,8 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <mutex>
+#include <optional>
 #include <thread>
 
 #include "checkpoint/codec.h"
@@ -90,7 +92,7 @@ void check_piece_entry(const SafetensorsFile& f, const PieceRecord& p, const std
 
 // The shard's own metadata must agree with the manifest (a file from another checkpoint
 // or run copied in would not).
-void check_shard_matches(const SafetensorsFile& f, const ManifestShard& s, const Manifest& m) {
+void check_shard_matches(const SafetensorsFile& f, const ManifestShard& s, int64_t world_size) {
   const std::string& path = f.path();
   const auto& meta = f.metadata();
   auto get = [&](const char* key) {
@@ -99,9 +101,9 @@ void check_shard_matches(const SafetensorsFile& f, const ManifestShard& s, const
   };
   CAIRN_CHECK(get("format") == kShardFormat, path, ": not a cairn shard (no __metadata__ format '", kShardFormat,
               "')");
-  CAIRN_CHECK(get("rank") == std::to_string(s.rank) && get("world_size") == std::to_string(m.world_size), path,
+  CAIRN_CHECK(get("rank") == std::to_string(s.rank) && get("world_size") == std::to_string(world_size), path,
               ": __metadata__ says rank ", get("rank"), " of ", get("world_size"), ", the manifest rank ", s.rank,
-              " of ", m.world_size, " (file from another checkpoint?)");
+              " of ", world_size, " (file from another checkpoint?)");
   std::vector<const PieceRecord*> here;  // pieces stored in this file (not references)
   for (const PieceRecord& p : s.pieces)
     if (p.ref.empty()) here.push_back(&p);
@@ -132,7 +134,6 @@ void check_shard_matches(const SafetensorsFile& f, const ManifestShard& s, const
 }  // namespace
 
 static void refuse_symlink(const std::string& path);
-
 // An earlier checkpoint's shard that piece p of `manifest_path` refers to. The reference
 // was validated as "step_NNNNNNNN/<shard name>", so the path stays in checkpoints/.
 static SafetensorsFile open_referenced(const std::string& path, const std::string& manifest_path,
@@ -156,7 +157,72 @@ static void refuse_symlink(const std::string& path) {
     CAIRN_FAIL(path, ": is a symbolic link; checkpoint files must be regular files inside the checkpoint directory");
 }
 
-Checkpoint open_checkpoint(const std::string& dir, bool verify_checksums) {
+// The files a checkpoint reads, each opened and checked on first use. A slot holds copies of
+// the manifest records its checks need, so it does not point into a Checkpoint that moves.
+struct Checkpoint::Files {
+  struct Slot {
+    std::string path;
+    std::optional<ManifestShard> shard;  // a rank's own shard: its manifest record
+    std::vector<PieceRecord> referencing;  // an earlier checkpoint's shard: the pieces stored there
+    std::unique_ptr<SafetensorsFile> file;
+  };
+  std::string manifest_path;
+  int world_size = 0;
+  std::mutex mu;
+  std::vector<Slot> slots;
+  int opened = 0;
+
+  const SafetensorsFile& get(int i) {
+    std::lock_guard<std::mutex> lock(mu);
+    CAIRN_CHECK(i >= 0 && size_t(i) < slots.size(), manifest_path, ": no file ", i, " in this checkpoint");
+    Slot& slot = slots[size_t(i)];
+    if (!slot.file) {
+      slot.file = std::make_unique<SafetensorsFile>(slot.shard ? open_shard(slot) : open_reference(slot));
+      ++opened;
+    }
+    return *slot.file;
+  }
+
+  SafetensorsFile open_shard(const Slot& slot) const {
+    const ManifestShard& s = *slot.shard;
+    refuse_symlink(slot.path);
+    struct stat st {};
+    if (::stat(slot.path.c_str(), &st) != 0) {
+      const std::string why = errno == ENOENT ? std::string("missing") : "cannot stat: " + os_reason(errno);
+      CAIRN_FAIL(slot.path, ": ", why, " (rank ", s.rank,
+                 "'s shard; the checkpoint is incomplete, an earlier checkpoint may be used)");
+    }
+    CAIRN_CHECK(int64_t(st.st_size) == s.bytes, slot.path, ": ", st.st_size, " bytes but the manifest says ", s.bytes,
+                " (file truncated or replaced; an earlier checkpoint may be used)");
+    SafetensorsFile f = SafetensorsFile::open(slot.path);
+    check_shard_matches(f, s, world_size);
+    return f;
+  }
+
+  SafetensorsFile open_reference(const Slot& slot) const {
+    SafetensorsFile f = open_referenced(slot.path, manifest_path, slot.referencing.front());
+    for (const PieceRecord& p : slot.referencing)
+      check_piece_entry(f, p, str(" (", manifest_path, " refers to it; file replaced?)"));
+    return f;
+  }
+};
+
+const SafetensorsFile& Checkpoint::file(int i) const { return files->get(i); }
+
+const TensorEntry& Checkpoint::entry(const PieceRef& p) const {
+  const SafetensorsFile& f = file(p.file);
+  const PieceRecord& rec = manifest.shards[size_t(p.shard)].pieces[size_t(p.piece)];
+  const TensorEntry* t = f.find(rec.name);
+  CAIRN_CHECK(t != nullptr, f.path(), ": piece ", rec.name, " listed in the manifest is missing");
+  return *t;
+}
+
+int Checkpoint::files_opened() const {
+  std::lock_guard<std::mutex> lock(files->mu);
+  return files->opened;
+}
+
+Checkpoint open_checkpoint(const std::string& dir, bool verify_checksums, OpenMode mode) {
   Checkpoint c;
   c.dir = dir;
   c.verify_reads = verify_checksums;
@@ -170,22 +236,13 @@ Checkpoint open_checkpoint(const std::string& dir, bool verify_checksums) {
   CAIRN_CHECK(dir_step < 0 || dir_step == c.manifest.step, manifest_path, ": says step ", c.manifest.step,
               " but the directory is step ", dir_step, " (manifest copied from another checkpoint?)");
 
-  for (const ManifestShard& s : c.manifest.shards) {
-    const std::string path = join_path(dir, s.file);
-    refuse_symlink(path);
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) {
-      const std::string why = errno == ENOENT ? std::string("missing") : "cannot stat: " + os_reason(errno);
-      CAIRN_FAIL(path, ": ", why, " (rank ", s.rank,
-                 "'s shard; the checkpoint is incomplete, an earlier checkpoint may be used)");
-    }
-    CAIRN_CHECK(int64_t(st.st_size) == s.bytes, path, ": ", st.st_size, " bytes but the manifest says ", s.bytes,
-                " (file truncated or replaced; an earlier checkpoint may be used)");
-    c.shards.push_back(SafetensorsFile::open(path));
-    check_shard_matches(c.shards.back(), s, c.manifest);
-  }
-  // Pieces of an incremental checkpoint may live in an earlier checkpoint's shard
-  // ("ref"); those files are opened once each and appended to c.shards.
+  c.files = std::make_shared<Checkpoint::Files>();
+  Checkpoint::Files& files = *c.files;
+  files.manifest_path = manifest_path;
+  files.world_size = int(c.manifest.world_size);
+  for (const ManifestShard& s : c.manifest.shards) files.slots.push_back({join_path(dir, s.file), s, {}, nullptr});
+  // Pieces of an incremental checkpoint may live in an earlier checkpoint's shard ("ref"):
+  // one more file each, after the ranks' own.
   const std::string checkpoints = fs::path(dir).lexically_normal().parent_path().string();
   std::map<std::string, int> ref_files;
   for (const ManifestShard& s : c.manifest.shards) {
@@ -193,19 +250,19 @@ Checkpoint open_checkpoint(const std::string& dir, bool verify_checksums) {
       const PieceRecord& p = s.pieces[i];
       int file = s.rank;
       if (!p.ref.empty()) {
-        auto [it, inserted] = ref_files.insert({p.ref, int(c.shards.size())});
-        if (inserted) c.shards.push_back(open_referenced(join_path(checkpoints, p.ref), manifest_path, p));
+        auto [it, inserted] = ref_files.insert({p.ref, int(files.slots.size())});
+        if (inserted) files.slots.push_back({join_path(checkpoints, p.ref), std::nullopt, {}, nullptr});
         file = it->second;
-        check_piece_entry(c.shards[size_t(file)], p, str(" (", manifest_path, " refers to it; file replaced?)"));
+        files.slots[size_t(file)].referencing.push_back(p);
       }
-      const SafetensorsFile& f = c.shards[size_t(file)];
-      const size_t entry = size_t(f.find(p.name) - f.tensors().data());
-      c.pieces[p.buffer].push_back({p.begin, p.end, s.rank, int(i), entry, file});
+      c.pieces[p.buffer].push_back({p.begin, p.end, s.rank, int(i), file});
     }
   }
   for (auto& [buffer, refs] : c.pieces)
     std::sort(refs.begin(), refs.end(), [](const auto& a, const auto& b) { return a.begin < b.begin; });
+  if (mode == OpenMode::kLazy) return c;
 
+  for (size_t i = 0; i < files.slots.size(); ++i) c.file(int(i));
   if (verify_checksums) {
     std::vector<const Checkpoint::PieceRef*> all;
     int64_t bytes = 0;
@@ -216,9 +273,8 @@ Checkpoint open_checkpoint(const std::string& dir, bool verify_checksums) {
     parallel_checked(int64_t(all.size()), [&](int64_t k) {
       const Checkpoint::PieceRef& r = *all[size_t(k)];
       const PieceRecord& p = c.manifest.shards[size_t(r.shard)].pieces[size_t(r.piece)];
-      const SafetensorsFile& f = c.shards[size_t(r.file)];
-      CAIRN_CHECK(f.checksum(f.tensors()[r.entry]) == p.xxh3, f.path(), ": checksum mismatch in piece ", p.name,
-                  kUseEarlier);
+      const SafetensorsFile& f = c.file(r.file);
+      CAIRN_CHECK(f.checksum(c.entry(r)) == p.xxh3, f.path(), ": checksum mismatch in piece ", p.name, kUseEarlier);
       progress.add(p.bytes());
     });
     progress.done();
@@ -299,8 +355,8 @@ void read_flat_range(const Checkpoint& ckpt, const std::string& buffer, int64_t 
   }
   io_parallel_checked(int64_t(tasks.size()), [&](int64_t k) {
     const Checkpoint::PieceRef& p = *tasks[size_t(k)].p;
-    const SafetensorsFile& f = ckpt.shards[size_t(p.file)];
-    const TensorEntry& t = f.tensors()[p.entry];
+    const SafetensorsFile& f = ckpt.file(p.file);
+    const TensorEntry& t = ckpt.entry(p);
     const PieceRecord& rec = ckpt.manifest.shards[size_t(p.shard)].pieces[size_t(p.piece)];
     const int64_t lo = tasks[size_t(k)].lo, hi = tasks[size_t(k)].hi;
     float* dst = out + (lo - begin);
@@ -324,7 +380,7 @@ void read_flat_range(const Checkpoint& ckpt, const std::string& buffer, int64_t 
   });
   parallel_checked(int64_t(raw_whole.size()), [&](int64_t k) {
     const Checkpoint::PieceRef& p = *raw_whole[size_t(k)];
-    const SafetensorsFile& f = ckpt.shards[size_t(p.file)];
+    const SafetensorsFile& f = ckpt.file(p.file);
     const PieceRecord& rec = ckpt.manifest.shards[size_t(p.shard)].pieces[size_t(p.piece)];
     CAIRN_CHECK(xxh3_64(out + (p.begin - begin), sizeof(float) * size_t(p.end - p.begin)) == rec.xxh3, f.path(),
                 ": checksum mismatch in piece ", rec.name, kUseEarlier);
@@ -339,9 +395,9 @@ void verify_partial_pieces(const Checkpoint& ckpt, const std::string& buffer, in
     if (p.begin < end && p.end > begin && (p.begin < begin || p.end > end)) partial.push_back(&p);
   parallel_checked(int64_t(partial.size()), [&](int64_t k) {
     const Checkpoint::PieceRef& p = *partial[size_t(k)];
-    const SafetensorsFile& f = ckpt.shards[size_t(p.file)];
+    const SafetensorsFile& f = ckpt.file(p.file);
     const PieceRecord& rec = ckpt.manifest.shards[size_t(p.shard)].pieces[size_t(p.piece)];
-    CAIRN_CHECK(f.checksum(f.tensors()[p.entry]) == rec.xxh3, f.path(), ": checksum mismatch in piece ", rec.name,
+    CAIRN_CHECK(f.checksum(ckpt.entry(p)) == rec.xxh3, f.path(), ": checksum mismatch in piece ", rec.name,
                 kUseEarlier);
   });
 }

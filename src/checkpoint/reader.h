@@ -8,12 +8,16 @@
 //   "runs/a/checkpoints/step_00000500/rank_00001-of-00004.safetensors: checksum mismatch in
 //    piece params/h.0.attn.c_attn.weight[0:4096] (file corrupt; an earlier checkpoint may be used)"
 // read_flat_range() is resharding: any element range of any buffer, read with pread from
-// whichever shards hold it, touching only the bytes needed.
+// whichever shards hold it, touching only the bytes needed. Opened with kLazy, a checkpoint
+// opens a shard (and checks it against the manifest) only when a read first needs it: a rank
+// resuming on W' of a checkpoint from W ranks opens the manifest and the O(W/W' + 1) shards
+// that overlap the ranges it owns, not all W.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,21 +30,18 @@ namespace cairn::ckpt {
 
 struct Checkpoint {
   // Where the elements of one buffer live: flat [begin, end) is piece `piece` of
-  // manifest.shards[shard], tensor `entry` of shards[file] (file == shard, or for a piece an
+  // manifest.shards[shard], stored in file(file) (file == shard, or for a piece an
   // incremental save referenced, the earlier checkpoint's shard that holds it).
   struct PieceRef {
     int64_t begin = 0;
     int64_t end = 0;
     int shard = 0;
     int piece = 0;
-    size_t entry = 0;
     int file = 0;
   };
 
   std::string dir;
   Manifest manifest;
-  // shards[r] is rank r's file; referenced files of earlier checkpoints follow.
-  std::vector<SafetensorsFile> shards;
   std::map<std::string, std::vector<PieceRef>> pieces;  // per buffer, ascending begin
   // Check the XXH3-64 of every piece that a read covers entirely.
   bool verify_reads = false;
@@ -49,10 +50,29 @@ struct Checkpoint {
   const Layout& layout() const { return manifest.layout; }
   const nlohmann::json& state() const { return manifest.state; }
   bool has_buffer(const std::string& buffer) const { return pieces.count(buffer) > 0; }
+
+  // File i: rank i's shard for i < world size, then the earlier checkpoints' shards that
+  // referenced pieces live in. Opened and checked against the manifest on first use (at
+  // open_checkpoint unless kLazy); thread safe. Throws, naming the file, when it is missing,
+  // truncated or not what the manifest says.
+  const SafetensorsFile& file(int i) const;
+  // The tensor holding a piece in its file.
+  const TensorEntry& entry(const PieceRef& p) const;
+  // How many files have been opened so far.
+  int files_opened() const;
+
+  struct Files;  // reader.cpp
+  std::shared_ptr<Files> files;
 };
 
-// Opens `dir` (a step directory). verify_checksums also sets verify_reads.
-Checkpoint open_checkpoint(const std::string& dir, bool verify_checksums);
+enum class OpenMode {
+  kAll,   // open and check every shard now (tools, the choice of a checkpoint to resume)
+  kLazy,  // only the manifest now; each shard when a read first needs it (every rank's resume)
+};
+
+// Opens `dir` (a step directory). verify_checksums (kAll only) also checks every piece's
+// checksum now, and sets verify_reads.
+Checkpoint open_checkpoint(const std::string& dir, bool verify_checksums, OpenMode mode = OpenMode::kAll);
 
 // What a caller adds to "opens" (e.g. the trainer's state record, train/checkpoint_state.h):
 // throws, naming the file and key, for a checkpoint it cannot use.

@@ -132,7 +132,9 @@ bool Trainer::resume() {
       return false;
     }
 
-    ckpt::Checkpoint ck = ckpt::open_checkpoint(chosen, false);
+    // Lazily: each rank opens only the shards overlapping what it owns (rank 0 checked them all
+    // when it chose this one).
+    ckpt::Checkpoint ck = ckpt::open_checkpoint(chosen, false, ckpt::OpenMode::kLazy);
     ck.verify_reads = cfg_.checkpoint.verify;
     ckpt::check_layout_matches(ck, to_ckpt_layout(model_->layout()));
     const nlohmann::json& st = ck.state();

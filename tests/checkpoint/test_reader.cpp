@@ -65,6 +65,46 @@ TEST(Reader, ReshardsAWorldOfFourToTwoOneAndThreeBitwise) {
   EXPECT_ERROR_WITH(read_flat_range(c, "grads", 0, 1, one.data()), "no buffer 'grads'");
 }
 
+// A resuming rank (OpenMode::kLazy) opens only the shards that overlap the range it reads:
+// of a checkpoint from 8 ranks, a rank of 8 opens 1 or 2 shards, a rank of 2 about 4, not 8;
+// a shard it never reads may even be missing (another rank's reads or rank 0's choice find
+// that), while OpenMode::kAll checks every one.
+TEST(Reader, LazyOpenReadsOnlyTheOverlappingShards) {
+  TempDir run;
+  TestModel m;
+  ASSERT_TRUE(save_simulated(run.path, 10, 8, m).ok);
+  for (int world : {8, 2, 16}) {
+    for (int rank = 0; rank < world; ++rank) {
+      Checkpoint c = open_checkpoint(step_dir(run.path, 10), false, OpenMode::kLazy);
+      c.verify_reads = true;
+      EXPECT_EQ(c.files_opened(), 0);
+      const Range r = owned_range(m.layout.total, rank, world);
+      for (const char* b : {"params", "adam_m", "adam_v"}) {
+        std::vector<float> got(size_t(r.size()));
+        read_flat_range(c, b, r.begin, r.end, got.data());
+        verify_partial_pieces(c, b, r.begin, r.end);
+        EXPECT_EQ(0, std::memcmp(got.data(), m.buffer(b).data() + r.begin, got.size() * 4)) << b;
+      }
+      int want = 0;  // the writers (8 ranks) whose owned range overlaps this one
+      for (int w = 0; w < 8; ++w) {
+        const Range o = owned_range(m.layout.total, w, 8);
+        want += o.begin < r.end && o.end > r.begin;
+      }
+      EXPECT_EQ(c.files_opened(), want) << "rank " << rank << " of " << world;
+      EXPECT_LE(c.files_opened(), 8 / world + 1) << "rank " << rank << " of " << world;
+    }
+  }
+  std::filesystem::remove(shard(run.path, 10, 7, 8));
+  Checkpoint lazy = open_checkpoint(step_dir(run.path, 10), false, OpenMode::kLazy);
+  std::vector<float> got(16);
+  read_flat_range(lazy, "params", 0, 16, got.data());
+  EXPECT_EQ(lazy.files_opened(), 1);
+  const Range last = owned_range(m.layout.total, 7, 8);
+  EXPECT_ERROR_WITH(read_flat_range(lazy, "params", last.begin, last.begin + 1, got.data()),
+                    "rank_00007-of-00008.safetensors: missing (rank 7's shard");
+  EXPECT_ERROR_WITH(open_checkpoint(step_dir(run.path, 10), false), "rank_00007-of-00008.safetensors: missing");
+}
+
 TEST(Reader, LogicalHashIsIndependentOfWorldSize) {
   TestModel m;
   std::vector<std::string> hashes;
