@@ -12,7 +12,10 @@
 // missing dependency shows at load, not at the first kernel) and never unloaded.
 #pragma once
 
+#include <cstddef>
 #include <string>
+
+#include "core/error.h"
 
 namespace cairn {
 
@@ -22,5 +25,34 @@ void* load_backend_symbol(const std::string& file, const char* symbol, std::stri
 
 // Where load_backend_symbol looks for `file`.
 std::string backend_library_path(const std::string& file);
+
+// A backend's table (a struct Backend whose first members are `int abi; size_t size;`) as
+// loaded once per process: backend, or nullptr and why (one line).
+template <typename Backend>
+struct LoadedBackend {
+  const Backend* backend = nullptr;
+  std::string why;
+};
+
+// Loads the table that `file`'s extern "C" function `symbol` returns, refusing one of another
+// abi or size (a library left from another build). what: "CUDA", "NCCL" for messages.
+template <typename Backend>
+LoadedBackend<Backend> load_backend(const char* file, const char* symbol, int abi, const char* what) {
+  LoadedBackend<Backend> out;
+  using Entry = const Backend* (*)();
+  auto entry = reinterpret_cast<Entry>(load_backend_symbol(file, symbol, &out.why));
+  if (!entry) {
+    out.why = str("the ", what, " backend cannot be loaded: ", out.why);
+    return out;
+  }
+  const Backend* b = entry();
+  if (!b || b->abi != abi || b->size != sizeof(Backend)) {
+    out.why = str("the ", what, " backend ", backend_library_path(file),
+                  " is from another version of cairn (rebuild cairn and its libraries together)");
+    return out;
+  }
+  out.backend = b;
+  return out;
+}
 
 }  // namespace cairn

@@ -8,6 +8,7 @@
 #include "checkpoint/tools.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "data/tokenizer.h"
 #include "models/model.h"
 #include "train/config.h"
 
@@ -28,13 +29,13 @@ std::string run_dir_of(const std::string& checkpoint_dir) {
   return parent.has_parent_path() ? parent.parent_path().string() : ".";
 }
 
-// The id of the tokenizer's end-of-text token (an added token "<|endoftext|>"), or null.
+// The id of the tokenizer's end-of-text token (the one `data prepare` put between documents:
+// <|endoftext|>, <|end_of_text|>, </s>, ...; data/tokenizer.h), or null when it cannot be read.
 json end_of_text_id(const std::string& tokenizer_json) {
   try {
-    const json t = json::parse(ckpt::read_small_file(tokenizer_json, 1'000'000'000));
-    for (const json& a : t.value("added_tokens", json::array()))
-      if (a.value("content", "") == "<|endoftext|>" && a.contains("id")) return a["id"];
-  } catch (const json::exception&) {
+    return data::Tokenizer::load(tokenizer_json).eot_id();
+  } catch (const Error& e) {
+    log_warn(tokenizer_json, ": no end-of-text id for config.json (", e.what(), ")");
   }
   return nullptr;
 }

@@ -13,15 +13,6 @@ SETS=("${TINY_SETS[@]}" --set train.steps=24 --set checkpoint.every_steps=5 --se
 mpi 2 train "$TINY" "${SETS[@]}" --set run.dir=ref >/dev/null
 want=$(ckpt_hash ref)
 
-# The step of the newest checkpoint directory in RUN_DIR with a manifest (committed, or renamed
-# into place with `latest` not yet updated); empty if none.
-newest_committed() {
-  local d
-  for d in $(ls -d "$1"/checkpoints/step_???????? 2>/dev/null | sort -r); do
-    [ -f "$d/manifest.json" ] && { basename "$d" | sed 's/^step_0*//'; return; }
-  done
-}
-
 # Resume RUN_DIR on W ranks; it must start from the newest committed checkpoint, which must be
 # step EXPECTED ("any": whichever it is, as the background write of the previous save may or
 # may not have finished when the kill came; "any-or-none": none may be committed yet), and end

@@ -9,6 +9,7 @@
 #   same_value WHAT A B      equal strings, neither empty (two failed extractions are no match)
 #   ckpt_hash PATH           the `ckpt hash` of a run dir or checkpoint (fails if it cannot)
 #   resumed_step RUN_DIR     the step of the last resume recorded in RUN_DIR/metrics.jsonl
+#   newest_committed RUN_DIR the step of its newest checkpoint with a manifest (empty if none)
 set -euo pipefail
 
 CAIRN_BIN=${CAIRN_BIN:?set by ctest}
@@ -101,6 +102,15 @@ ckpt_hash() {
 # when the run started fresh.
 resumed_step() {
   grep '"event":"resume"' "$1/metrics.jsonl" 2>/dev/null | tail -1 | sed 's/.*"step":\([0-9]*\).*/\1/'
+}
+
+# The step of the newest checkpoint directory in RUN_DIR with a manifest (committed, or renamed
+# into place with `latest` not yet updated); empty if none.
+newest_committed() {
+  local d
+  for d in $(ls -d "$1"/checkpoints/step_???????? 2>/dev/null | sort -r); do
+    [ -f "$d/manifest.json" ] && { basename "$d" | sed 's/^step_0*//'; return; }
+  done
 }
 
 # Train losses of a run, one per line, exactly as logged in metrics.jsonl.

@@ -16,14 +16,6 @@ echo "random kill step from seed $seed (CAIRN_TEST_SEED=$seed repeats it)"
 cairn train "$TINY" "${SETS[@]}" --set run.dir=ref >/dev/null
 want=$(ckpt_hash ref)
 
-# The newest committed checkpoint's step in RUN_DIR, empty if none.
-newest_committed() {
-  local d
-  for d in $(ls -d "$1"/checkpoints/step_???????? 2>/dev/null | sort -r); do
-    [ -f "$d/manifest.json" ] && { basename "$d" | sed 's/^step_0*//'; return; }
-  done
-}
-
 resume_on_32_and_4() {  # name: the killed run directory
   local name=$1 from w
   from=$(newest_committed $name)

@@ -17,32 +17,12 @@ namespace {
 // only when something refers to it).
 [[gnu::used]] void (*const keep_collective_wait)(const CollectiveSite&, const std::string&) = throw_collective_failed;
 
-struct Loaded {
-  const NcclBackend* backend = nullptr;
-  std::string why;  // when backend is null
-};
-
-const Loaded& loaded() {
-  static const Loaded l = [] {
-    Loaded out;
-    if (!CAIRN_BUILT_WITH_NCCL) {
-      out.why = "this cairn was built without NCCL; rebuild with CUDA and NCCL (-DCAIRN_NCCL=ON)";
-      return out;
-    }
-    using Entry = const NcclBackend* (*)();
-    auto entry = reinterpret_cast<Entry>(load_backend_symbol(kNcclBackendFile, kNcclBackendSymbol, &out.why));
-    if (!entry) {
-      out.why = "the NCCL backend cannot be loaded: " + out.why;
-      return out;
-    }
-    const NcclBackend* b = entry();
-    if (!b || b->abi != kNcclBackendVersion || b->size != sizeof(NcclBackend)) {
-      out.why = str("the NCCL backend ", backend_library_path(kNcclBackendFile),
-                    " is from another version of cairn (rebuild cairn and its libraries together)");
-      return out;
-    }
-    out.backend = b;
-    return out;
+const LoadedBackend<NcclBackend>& loaded() {
+  static const LoadedBackend<NcclBackend> l = [] {
+    if (CAIRN_BUILT_WITH_NCCL)
+      return load_backend<NcclBackend>(kNcclBackendFile, kNcclBackendSymbol, kNcclBackendVersion, "NCCL");
+    return LoadedBackend<NcclBackend>{nullptr,
+                                      "this cairn was built without NCCL; rebuild with CUDA and NCCL (-DCAIRN_NCCL=ON)"};
   }();
   return l;
 }
@@ -54,19 +34,19 @@ bool nccl_is_available() { return loaded().backend != nullptr; }
 std::string nccl_unavailable_reason() { return loaded().why; }
 
 std::string nccl_versions() {
-  const Loaded& l = loaded();
+  const auto& l = loaded();
   if (l.backend) return l.backend->versions();
   if (!CAIRN_BUILT_WITH_NCCL) return "nccl.build=none\n";
   return str("nccl.backend=not loaded (", l.why, ")\n");
 }
 
 std::string nccl_version() {
-  const Loaded& l = loaded();
+  const auto& l = loaded();
   return l.backend ? l.backend->version() : "";
 }
 
 std::unique_ptr<Comm> make_nccl_comm(Comm& bootstrap, double timeout_s) {
-  const Loaded& l = loaded();
+  const auto& l = loaded();
   if (!l.backend) CAIRN_FAIL(l.why);
   return l.backend->make_comm(bootstrap, timeout_s);
 }
