@@ -11,7 +11,8 @@ against the real `transformers` library (the GPT-2 counterpart is check_hf_round
      match transformers' on the same tokens to <= 1e-5. The same for a tied-embedding model.
      A config that disagrees with config.json (model.n_kv_head) is refused, naming the key.
   3. `cairn train` trains a few steps from the imported weights (attention dropout on).
-  4. `cairn ckpt export RUN DIR` writes model.safetensors and config.json; transformers loads
+  4. `cairn ckpt export RUN DIR` writes model.safetensors and config.json (its bos/eos ids the
+     end-of-text token, <|end_of_text|>, of the run's tokenizer.json); transformers loads
      the directory as it is with LlamaForCausalLM.from_pretrained (no missing or unexpected
      keys, the config's shape) and its logits match cairn's again; the weights moved.
 
@@ -145,7 +146,17 @@ def main():
         raise SystemExit(f"FAIL: cairn train did not start from the imported checkpoint:\n{log}")
     print("trained 6 steps from the imported weights (attention dropout 0.1)")
 
-    # 4. Export; reload with transformers' own loader.
+    # 4. Export (with a Llama 3 style tokenizer in the run, whose end-of-text token is
+    # <|end_of_text|>); reload with transformers' own loader.
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    tok.train([os.path.join(ROOT, "data", "corpus.txt")],
+              trainers.BpeTrainer(vocab_size=MODEL["vocab_size"], special_tokens=["<|end_of_text|>"],
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False))
+    tok.save(os.path.join(run_dir, "tokenizer.json"))
+    eot = tok.token_to_id("<|end_of_text|>")
     out_dir = fresh("exported") + "/"
     run(cairn, "ckpt", "export", run_dir, out_dir)
     reloaded, info = LlamaForCausalLM.from_pretrained(out_dir, output_loading_info=True)
@@ -158,6 +169,10 @@ def main():
         else reloaded.config.rope_theta
     if got != want or theta != MODEL["rope_theta"]:
         raise SystemExit(f"FAIL: the exported config.json describes {got}, rope_theta {theta}; expected {want}")
+    if reloaded.config.eos_token_id != eot or reloaded.config.bos_token_id != eot:
+        raise SystemExit(f"FAIL: config.json's bos/eos_token_id are {reloaded.config.bos_token_id}/"
+                         f"{reloaded.config.eos_token_id}, the tokenizer's <|end_of_text|> is {eot}")
+    print(f"config.json's bos/eos_token_id are the tokenizer's <|end_of_text|> ({eot})")
     bad = {k: v for k, v in info.items() if v}
     if bad:
         raise SystemExit(f"FAIL: from_pretrained of the export reported {info}")
