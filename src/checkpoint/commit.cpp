@@ -23,7 +23,8 @@ using nlohmann::json;
 
 json result_to_json(const CommitResult& r) {
   return {{"ok", r.ok}, {"error", r.error}, {"dir", r.dir}, {"logical_hash", r.logical_hash},
-          {"bytes", r.bytes}, {"logical_bytes", r.logical_bytes}, {"pieces", r.pieces}, {"referenced", r.referenced}, {"write_seconds", r.write_seconds}, {"removed", r.removed}};
+          {"bytes", r.bytes}, {"logical_bytes", r.logical_bytes}, {"pieces", r.pieces}, {"referenced", r.referenced}, {"write_seconds", r.write_seconds}, {"removed", r.removed},
+          {"cpu", r.cpu.to_json()}};
 }
 
 CommitResult result_from_json(const std::string& s) {
@@ -39,6 +40,7 @@ CommitResult result_from_json(const std::string& s) {
   r.referenced = j.at("referenced").get<int64_t>();
   r.write_seconds = j.at("write_seconds").get<double>();
   r.removed = j.at("removed").get<std::vector<std::string>>();
+  r.cpu = SaveCpu::from_json(j.value("cpu", json::object()));
   return r;
 }
 
@@ -125,7 +127,10 @@ CommitResult commit_records(const std::string& run_dir, int64_t step, const Layo
                   s.bytes, " (is run.dir on a file system shared by all ranks?)");
       res.bytes += s.bytes;
     }
-    for (const ShardRecord& r : records) res.write_seconds = std::max(res.write_seconds, r.seconds);
+    for (const ShardRecord& r : records) {
+      res.write_seconds = std::max(res.write_seconds, r.seconds);
+      res.cpu.max_with(r.cpu);
+    }
     res.logical_bytes = int64_t(m.buffers.size()) * layout.total * int64_t(sizeof(float));
     for (const ShardRecord& r : records)
       for (const PieceRecord& p : r.pieces) ++res.pieces, res.referenced += p.ref.empty() ? 0 : 1;

@@ -39,6 +39,7 @@ struct CommitResult {
   int64_t pieces = 0;        // pieces in the checkpoint ...
   int64_t referenced = 0;    // ... of which an incremental save referenced (not written)
   double write_seconds = 0;  // the slowest rank's write_shard (ShardRecord::seconds)
+  SaveCpu cpu;               // per phase, the busiest rank's CPU seconds (ShardRecord::cpu)
   std::vector<std::string> removed;  // checkpoints removed by retention
 };
 

@@ -39,7 +39,8 @@ namespace cairn::ckpt {
 // SHA-256 of each kChunkFloats-float chunk of data[0, n_floats); n_floats must be a
 // multiple of kChunkFloats. Parallel over chunks (OpenMP); the result does not depend on
 // the thread count.
-std::vector<Sha256Digest> chunk_digests(const float* data, int64_t n_floats);
+// cpu_seconds (optional): adds the CPU time the digests took, over all threads.
+std::vector<Sha256Digest> chunk_digests(const float* data, int64_t n_floats, double* cpu_seconds = nullptr);
 
 // A node of one buffer's tree: N(lo, hi) over chunk indices.
 struct HashNode {

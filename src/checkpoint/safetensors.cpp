@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/cpu_time.h"
 #include "core/error.h"
 #include "core/hash.h"
 
@@ -105,28 +106,37 @@ WriteSummary write_safetensors(const std::string& path, const std::vector<Tensor
   std::string text = padded_header(header, 0, path);
   const int64_t header_len = int64_t(text.size()), data_start = 8 + header_len;
 
+  WriteSummary summary;
   FileWriter out(path);
   write_header(out, text);
 
-  WriteSummary summary;
   std::vector<char> staging;
   Xxh3 hasher;
   for (const Planned& p : plan) {
     if (p.src == nullptr) {
+      ThreadCpuTimer cpu(&summary.write_cpu_s);
       out.write_zeros(p.bytes);
       continue;
     }
     hasher.reset();
     int64_t file_offset = out.bytes_written();
     if (p.src->data != nullptr) {
-      hasher.update(p.src->data, size_t(p.bytes));
+      {
+        ThreadCpuTimer cpu(&summary.checksum_cpu_s);
+        hasher.update(p.src->data, size_t(p.bytes));
+      }
+      ThreadCpuTimer cpu(&summary.write_cpu_s);
       out.write(p.src->data, p.bytes);
     } else {
       staging.resize(size_t(std::min(p.bytes, FileWriter::kWriteBufferBytes)));
       for (int64_t off = 0; off < p.bytes; off += int64_t(staging.size())) {
         int64_t n = std::min(p.bytes - off, int64_t(staging.size()));
         p.src->fill(off, n, staging.data());
-        hasher.update(staging.data(), size_t(n));
+        {
+          ThreadCpuTimer cpu(&summary.checksum_cpu_s);
+          hasher.update(staging.data(), size_t(n));
+        }
+        ThreadCpuTimer cpu(&summary.write_cpu_s);
         out.write(staging.data(), n);
       }
     }
@@ -135,6 +145,7 @@ WriteSummary write_safetensors(const std::string& path, const std::vector<Tensor
   summary.file_bytes = out.bytes_written();
   CAIRN_CHECK(summary.file_bytes == data_start + pos, path, ": internal error: wrote ",
               summary.file_bytes, " bytes, planned ", data_start + pos);
+  ThreadCpuTimer cpu(&summary.write_cpu_s);
   out.close();
   return summary;
 }
@@ -166,20 +177,27 @@ WriteSummary write_safetensors_streamed(const std::string& path, const std::vect
   }
   const std::string reserved = padded_header(header_for(sizes), 0, path);
 
+  WriteSummary summary;
   FileWriter out(path);
   write_header(out, reserved);
-  WriteSummary summary;
   for (size_t i = 0; i < tensors.size(); ++i) {
     const std::string& b = bytes_of(i);
     CAIRN_CHECK(int64_t(b.size()) <= tensors[i].max_bytes, path, ": tensor '", tensors[i].name, "' has ", b.size(),
                 " bytes, more than its bound ", tensors[i].max_bytes);
-    summary.tensors.push_back({tensors[i].name, out.bytes_written(), int64_t(b.size()), xxh3_64(b.data(), b.size())});
+    uint64_t h = 0;
+    {
+      ThreadCpuTimer cpu(&summary.checksum_cpu_s);
+      h = xxh3_64(b.data(), b.size());
+    }
+    summary.tensors.push_back({tensors[i].name, out.bytes_written(), int64_t(b.size()), h});
+    ThreadCpuTimer cpu(&summary.write_cpu_s);
     out.write(b.data(), int64_t(b.size()));
     sizes[i] = int64_t(b.size());
   }
   std::string text = padded_header(header_for(sizes), int64_t(reserved.size()), path);
   CAIRN_CHECK(text.size() == reserved.size(), path, ": internal error: header grew from ", reserved.size(), " to ",
               text.size(), " bytes");
+  ThreadCpuTimer cpu(&summary.write_cpu_s);
   out.overwrite(8, text.data(), int64_t(text.size()));
   summary.file_bytes = out.bytes_written();
   out.close();

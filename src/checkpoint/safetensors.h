@@ -59,6 +59,8 @@ struct WrittenTensor {
 struct WriteSummary {
   int64_t file_bytes = 0;
   std::vector<WrittenTensor> tensors;  // in input order; padding tensors are not listed
+  double checksum_cpu_s = 0;  // the writing thread's CPU in the tensors' XXH3-64
+  double write_cpu_s = 0;     // ... in writing the file (system calls, page-cache copies, fsync)
 };
 
 // Writes `path` (creating or truncating it) and fsyncs it. Throws cairn::Error naming the

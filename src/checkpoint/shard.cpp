@@ -2,6 +2,7 @@
 // write_shard is in shard_write.cpp.
 #include "checkpoint/shard.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -29,6 +30,28 @@ json piece_to_json(const PieceRecord& p) {
   return j;
 }
 
+json SaveCpu::to_json() const {
+  return {{"checksums", checksums}, {"digests", digests}, {"hash128", hash128}, {"encode", encode}, {"write", write}};
+}
+
+SaveCpu SaveCpu::from_json(const json& j) {
+  SaveCpu c;
+  c.checksums = j.value("checksums", 0.0);
+  c.digests = j.value("digests", 0.0);
+  c.hash128 = j.value("hash128", 0.0);
+  c.encode = j.value("encode", 0.0);
+  c.write = j.value("write", 0.0);
+  return c;
+}
+
+void SaveCpu::max_with(const SaveCpu& o) {
+  checksums = std::max(checksums, o.checksums);
+  digests = std::max(digests, o.digests);
+  hash128 = std::max(hash128, o.hash128);
+  encode = std::max(encode, o.encode);
+  write = std::max(write, o.write);
+}
+
 std::string ShardRecord::serialize() const {
   json pieces_j = json::array();
   for (const PieceRecord& p : pieces) pieces_j.push_back(piece_to_json(p));
@@ -36,7 +59,7 @@ std::string ShardRecord::serialize() const {
   for (const BufferDigests& d : digests)
     digests_j.push_back({{"buffer", d.buffer}, {"begin", d.begin}, {"end", d.end}, {"nodes", d.nodes.size()}});
   json j = {{"rank", rank}, {"world", world}, {"file", file}, {"bytes", bytes}, {"pieces", pieces_j},
-            {"digests", digests_j}, {"error", error}, {"seconds", seconds}};
+            {"digests", digests_j}, {"error", error}, {"seconds", seconds}, {"cpu", cpu.to_json()}};
   std::string s = j.dump();  // one line: dump() escapes control characters
   s += '\n';
   for (const BufferDigests& d : digests) {
@@ -61,6 +84,7 @@ ShardRecord ShardRecord::deserialize(const std::string& s) {
     r.bytes = j.at("bytes").get<int64_t>();
     r.error = j.at("error").get<std::string>();
     r.seconds = j.at("seconds").get<double>();
+    if (j.contains("cpu")) r.cpu = SaveCpu::from_json(j.at("cpu"));
     for (const json& p : j.at("pieces")) {
       PieceRecord pr{p.at("name").get<std::string>(), p.at("buffer").get<std::string>(),
                      p.at("begin").get<int64_t>(), p.at("end").get<int64_t>(), p.at("offset").get<int64_t>(), 0};

@@ -81,6 +81,23 @@ struct BufferDigests {
   std::vector<HashNode> nodes;
 };
 
+// The CPU seconds one rank's save spent per phase after the snapshot, over all its threads:
+// XXH3-64 of every piece, SHA-256 chunk digests of the logical hash, XXH3-128 of every piece
+// (incremental saves), zstd encoding (compress = "zstd"), and writing the file (system calls,
+// the kernel's page-cache copy, fsync).
+struct SaveCpu {
+  double checksums = 0;
+  double digests = 0;
+  double hash128 = 0;
+  double encode = 0;
+  double write = 0;
+  double total() const { return checksums + digests + hash128 + encode + write; }
+  nlohmann::json to_json() const;
+  static SaveCpu from_json(const nlohmann::json& j);  // missing keys are 0
+  // Per phase, the larger of the two (the busiest rank's cost, phase by phase).
+  void max_with(const SaveCpu& o);
+};
+
 // What a rank reports about the shard it wrote; rank 0 turns all of them into the manifest.
 struct ShardRecord {
   int rank = 0;
@@ -91,6 +108,7 @@ struct ShardRecord {
   std::vector<BufferDigests> digests;  // one per buffer, in save order
   std::string error;  // why writing failed (empty when it succeeded)
   double seconds = 0;
+  SaveCpu cpu;
 
   // Compact form for gathering: JSON line, '\n', then per node its lo and hi (int64,
   // little-endian) and digest.

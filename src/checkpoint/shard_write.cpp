@@ -9,6 +9,7 @@
 //      while batch k is written;
 //   4. beside all of it, the SHA-256 chunk digests and this rank's subtrees of the logical
 //      hash's tree (checkpoint/logical_hash.h).
+// The CPU time of each phase goes into the record (SaveCpu).
 #include <unistd.h>
 
 #include <xxhash.h>
@@ -25,6 +26,7 @@
 #include "checkpoint/logical_hash.h"
 #include "checkpoint/safetensors.h"
 #include "checkpoint/shard.h"
+#include "core/cpu_time.h"
 #include "core/error.h"
 #include "core/parallel.h"
 
@@ -93,11 +95,14 @@ std::string hash128_hex(const float* data, int64_t n) {
 
 // Step 2: every piece gets its h128; a piece the previous checkpoint holds with the same
 // range, codec and h128 becomes a reference to the bytes it already has on disk.
-void mark_references(std::vector<Planned>& planned, const PreviousPieces* previous) {
+void mark_references(std::vector<Planned>& planned, const PreviousPieces* previous, double* cpu_seconds) {
+  std::vector<double> cpu(planned.size(), 0.0);
   parallel_for(int64_t(planned.size()), [&](int64_t i) {
+    ThreadCpuTimer timer(&cpu[size_t(i)]);
     Planned& p = planned[size_t(i)];
     p.rec.h128 = hash128_hex(p.data, p.rec.end - p.rec.begin);
   });
+  for (double s : cpu) *cpu_seconds += s;
   if (!previous) return;
   for (Planned& p : planned) {
     auto it = previous->pieces.find({p.rec.buffer, p.rec.begin, p.rec.end, p.rec.codec});
@@ -143,7 +148,7 @@ WriteSummary write_raw(const std::string& path, const std::vector<Planned*>& sto
 constexpr size_t kEncodeBatch = 16;
 
 WriteSummary write_encoded(const std::string& path, const std::vector<Planned*>& stored,
-                           const std::map<std::string, std::string>& metadata) {
+                           const std::map<std::string, std::string>& metadata, double* encode_cpu_seconds) {
   std::vector<StreamedTensor> tensors;
   for (const Planned* p : stored) tensors.push_back({p->rec.name, encoded_bound(p->rec.end - p->rec.begin)});
 
@@ -151,9 +156,12 @@ WriteSummary write_encoded(const std::string& path, const std::vector<Planned*>&
   std::vector<std::string> cur(kEncodeBatch), next(kEncodeBatch);
   size_t cur_first = 0, cur_count = 0;
   std::future<void> pending;
-  auto encode_batch = [&stored](size_t first, std::vector<std::string>* out) {
+  // The encoding's CPU time, per piece (each a millisecond or more of zstd).
+  std::vector<double> cpu(stored.size(), 0.0);
+  auto encode_batch = [&stored, &cpu](size_t first, std::vector<std::string>* out) {
     const size_t count = std::min(kEncodeBatch, stored.size() - first);
     parallel_for(int64_t(count), [&](int64_t k) {
+      ThreadCpuTimer timer(&cpu[first + size_t(k)]);
       const PieceRecord& r = stored[first + size_t(k)]->rec;
       encode_shuffle_zstd(stored[first + size_t(k)]->data, r.end - r.begin, &(*out)[size_t(k)]);
     });
@@ -174,7 +182,9 @@ WriteSummary write_encoded(const std::string& path, const std::vector<Planned*>&
     return cur[i - cur_first];
   };
   try {
-    return write_safetensors_streamed(path, tensors, metadata, bytes_of);
+    WriteSummary summary = write_safetensors_streamed(path, tensors, metadata, bytes_of);
+    for (double s : cpu) *encode_cpu_seconds += s;
+    return summary;
   } catch (...) {
     if (pending.valid()) pending.wait();
     throw;
@@ -200,18 +210,18 @@ ShardRecord write_shard(const std::string& tmp_dir, int rank, int world, const L
   const std::string partial = final_path + ".partial";
 
   // Chunk digests are CPU work on the same memory: run them beside the (I/O bound) write.
-  auto digests = std::async(std::launch::async, [&slices, &layout] {
+  auto digests = std::async(std::launch::async, [&slices, &layout, &rec] {
     std::vector<BufferDigests> out;
     for (const OwnedSlice& s : slices)
       out.push_back({s.buffer, s.begin, s.end,
-                     subtree_nodes(chunk_digests(s.data, s.end - s.begin), s.begin / kChunkFloats,
+                     subtree_nodes(chunk_digests(s.data, s.end - s.begin, &rec.cpu.digests), s.begin / kChunkFloats,
                                    s.end / kChunkFloats, layout.total / kChunkFloats)});
     return out;
   });
 
   const bool encoded = options.compress == "zstd";
   std::vector<Planned> planned = plan_pieces(layout, slices, encoded);
-  if (options.incremental) mark_references(planned, options.previous.get());
+  if (options.incremental) mark_references(planned, options.previous.get(), &rec.cpu.hash128);
   std::vector<Planned*> stored;
   bool any_ref = false;
   for (Planned& p : planned) {
@@ -221,7 +231,10 @@ ShardRecord write_shard(const std::string& tmp_dir, int rank, int world, const L
   const auto metadata = shard_metadata(rank, world, stored, encoded || any_ref);
 
   try {
-    WriteSummary summary = encoded ? write_encoded(partial, stored, metadata) : write_raw(partial, stored, metadata);
+    WriteSummary summary = encoded ? write_encoded(partial, stored, metadata, &rec.cpu.encode)
+                                   : write_raw(partial, stored, metadata);
+    rec.cpu.checksums = summary.checksum_cpu_s;
+    rec.cpu.write = summary.write_cpu_s;
     for (size_t i = 0; i < stored.size(); ++i) {
       stored[i]->rec.offset = summary.tensors[i].file_offset;
       stored[i]->rec.xxh3 = summary.tensors[i].xxh3;

@@ -118,18 +118,25 @@ void Checkpointer::report(const ckpt::SaveResult& r, bool async) {
   // The compression ratio is the floats saved over the bytes on disk (headers included).
   const double ratio = c.bytes > 0 ? double(c.logical_bytes) / double(c.bytes) : 0.0;
   // Every save says its ratio (1.000 for plain files: only the safetensors headers differ).
-  char line[480], packed[160];
+  char line[800], packed[160], cpu[200];
   int n = std::snprintf(packed, sizeof packed, " (%.1f MB of floats, ratio %.3f", double(c.logical_bytes) / 1e6,
                         ratio);
   if (cfg_.checkpoint.incremental)
     n += std::snprintf(packed + n, sizeof packed - size_t(n), "; %lld of %lld pieces unchanged, not rewritten",
                        (long long)c.referenced, (long long)c.pieces);
   std::snprintf(packed + n, sizeof packed - size_t(n), ")");
+  // The writer's CPU by phase (the busiest rank's): what an async save costs the cores that
+  // train beside it.
+  const ckpt::SaveCpu& sc = c.cpu;
+  n = std::snprintf(cpu, sizeof cpu, "; save CPU %.3f s: checksums %.3f, digests %.3f, write %.3f", sc.total(),
+                    sc.checksums, sc.digests, sc.write);
+  if (sc.encode > 0) n += std::snprintf(cpu + n, sizeof cpu - size_t(n), ", zstd %.3f", sc.encode);
+  if (sc.hash128 > 0) std::snprintf(cpu + n, sizeof cpu - size_t(n), ", xxh128 %.3f", sc.hash128);
   std::snprintf(line, sizeof line,
                 "checkpoint step %lld (%s): %.1f MB%s written in %.3f s (%.2f GB/s), snapshot %.3f s, "
-                "stall %.3f s, wall %.3f s; checkpointing so far %.2f%% of training time",
+                "stall %.3f s, wall %.3f s%s; checkpointing so far %.2f%% of training time",
                 (long long)r.step, async ? "async" : "sync", double(c.bytes) / 1e6, packed, c.write_seconds,
-                gb_per_s, r.snapshot_seconds, stall, r.wall_seconds, 100.0 * overhead);
+                gb_per_s, r.snapshot_seconds, stall, r.wall_seconds, cpu, 100.0 * overhead);
   log_info(line, " -> ", c.dir);
   metrics_.event({{"event", "checkpoint"}, {"step", r.step}, {"mode", async ? "async" : "sync"},
                   {"bytes", c.bytes}, {"logical_bytes", c.logical_bytes}, {"ratio", ratio},
@@ -138,7 +145,9 @@ void Checkpointer::report(const ckpt::SaveResult& r, bool async) {
                   {"snapshot_s", r.snapshot_seconds}, {"write_s", c.write_seconds},
                   {"snapshot_wait_s", r.snapshot_wait_seconds}, {"writer_wait_s", r.writer_wait_seconds},
                   {"commit_s", r.commit_seconds}, {"gb_per_s", gb_per_s}, {"overhead", overhead},
-                  {"logical_hash", c.logical_hash}});
+                  {"logical_hash", c.logical_hash}, {"cpu_s", sc.total()}, {"cpu_checksums_s", sc.checksums},
+                  {"cpu_digests_s", sc.digests}, {"cpu_hash128_s", sc.hash128}, {"cpu_encode_s", sc.encode},
+                  {"cpu_write_s", sc.write}});
   report_interval(r, async);
 }
 

@@ -70,6 +70,33 @@ TEST(Commit, SaveOpenReadRoundTrip) {
     }
 }
 
+// The writer's CPU time by phase reaches the commit's result (and so the save's log line),
+// survives the record's trip through the gather, and counts zstd and XXH3-128 only when they
+// run.
+TEST(Commit, SaveCpuByPhaseIsMeasured) {
+  TestModel m;
+  for (const char* compress : {"none", "zstd"}) {
+    TempDir dir;
+    ShardOptions opt;
+    opt.compress = compress;
+    opt.incremental = std::string(compress) == "zstd";
+    ShardRecord r = write_shard(dir.path, 0, 1, m.layout, m.slices(0, 1), opt);
+    EXPECT_GT(r.cpu.checksums, 0) << compress;
+    EXPECT_GT(r.cpu.digests, 0) << compress;
+    EXPECT_GT(r.cpu.write, 0) << compress;
+    EXPECT_EQ(r.cpu.encode > 0, opt.compress == "zstd") << compress;
+    EXPECT_EQ(r.cpu.hash128 > 0, opt.incremental) << compress;
+    const ShardRecord back = ShardRecord::deserialize(r.serialize());
+    EXPECT_EQ(back.cpu.to_json(), r.cpu.to_json());
+  }
+  TempDir run;
+  auto comm = make_local_comm();
+  SaveStats s = save_checkpoint(*comm, run.path, 3, m.layout, m.slices(0, 1), TestModel::state(3), keep(3));
+  ASSERT_TRUE(s.ok) << s.error;
+  EXPECT_GT(s.cpu.total(), 0);
+  EXPECT_GT(s.cpu.digests, 0);
+}
+
 TEST(Commit, ThreadedWorldOfFourMatchesWorldOfOne) {
   TempDir run1, run4;
   TestModel m;

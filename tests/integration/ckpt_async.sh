@@ -33,7 +33,7 @@ for mode in async sync; do
   [ "$(grep -c 'checkpoint interval: Young/Daly recommends every' $mode.log)" = 1 ] ||
     fail "$mode run: expected one Young/Daly line: $(grep -i 'interval' $mode.log)"
 done
-grep -q 'checkpoint step 5 (async): [0-9.]* MB ([0-9.]* MB of floats, ratio [0-9.]*) written in [0-9.]* s ([0-9.]* GB/s), snapshot [0-9.]* s, stall [0-9.]* s, wall [0-9.]* s; checkpointing so far [0-9.]*% of training time' async.log ||
+grep -q 'checkpoint step 5 (async): [0-9.]* MB ([0-9.]* MB of floats, ratio [0-9.]*) written in [0-9.]* s ([0-9.]* GB/s), snapshot [0-9.]* s, stall [0-9.]* s, wall [0-9.]* s; save CPU [0-9.]* s: checksums [0-9.]*, digests [0-9.]*, write [0-9.]*; checkpointing so far [0-9.]*% of training time' async.log ||
   fail "the save line lacks a signal: $(grep 'checkpoint step 5' async.log)"
 grep -q 'Young/Daly recommends every [0-9.]* s = [0-9]* steps (sqrt(2 x [0-9.]* s stall of an async save x MTBF 0.5 h).*s/step); configured: every 5 steps = [0-9.]* s' async.log ||
   fail "async Young/Daly line malformed: $(grep 'Young/Daly' async.log)"
