@@ -134,7 +134,7 @@ CommitResult commit_records(const std::string& run_dir, int64_t step, const Layo
     res.logical_bytes = int64_t(m.buffers.size()) * layout.total * int64_t(sizeof(float));
     for (const ShardRecord& r : records)
       for (const PieceRecord& p : r.pieces) ++res.pieces, res.referenced += p.ref.empty() ? 0 : 1;
-    write_file_atomic(join_path(tmp, kManifestFile), m.to_json().dump(1) + "\n");
+    write_file_atomic(join_path(tmp, kManifestFile), m.to_json().dump() + "\n");
     fault_point("ckpt.manifest_written", step);
     res.logical_hash = m.logical_hash;
   } catch (...) {

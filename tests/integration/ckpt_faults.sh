@@ -100,6 +100,6 @@ size=$(stat -c %s "$(ck base 40)/$shard")
 bitflip_case flip_data "$shard" $((8 + hl + (size - 8 - hl) / 3)) 3 "$shard: checksum mismatch in piece"
 bitflip_case flip_header "$shard" 40 0 "$shard: not a cairn shard"  # in "cairn-shard"
 # A decimal digit of the 5th piece's xxh3 in the manifest (bit 0 keeps it a digit).
-digit=$(python3 -c "import re,sys; t=open(sys.argv[1]).read(); m=list(re.finditer(r'\"xxh3\": \"([0-9a-f]{16})', t))[4]
+digit=$(python3 -c "import re,sys; t=open(sys.argv[1]).read(); m=list(re.finditer(r'\"xxh3\": *\"([0-9a-f]{16})', t))[4]
 print(m.start(1) + re.search('[0-9]', m.group(1)).start())" "$(ck base 40)/manifest.json")
 bitflip_case flip_manifest manifest.json "$digit" 0 "checksum mismatch in piece"
