@@ -83,7 +83,8 @@ TEST(Reader, LazyOpenReadsOnlyTheOverlappingShards) {
         std::vector<float> got(size_t(r.size()));
         read_flat_range(c, b, r.begin, r.end, got.data());
         verify_partial_pieces(c, b, r.begin, r.end);
-        EXPECT_EQ(0, std::memcmp(got.data(), m.buffer(b).data() + r.begin, got.size() * 4)) << b;
+        if (!got.empty())  // a rank of 16 may own nothing (memcmp of a null pointer is undefined)
+          EXPECT_EQ(0, std::memcmp(got.data(), m.buffer(b).data() + r.begin, got.size() * 4)) << b;
       }
       int want = 0;  // the writers (8 ranks) whose owned range overlaps this one
       for (int w = 0; w < 8; ++w) {
