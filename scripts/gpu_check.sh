@@ -8,7 +8,8 @@
 #   3. configs/tiny.toml on cuda (dropout on; the NCCL data path at one rank): repeat -> equal
 #      `ckpt hash`; sync (checkpoint.async=false) vs async saves -> equal; SIGKILL at a step
 #      boundary, inside the GPU snapshot, before the write, between write and commit ->
-#      resume -> equal; a GPU checkpoint resumed on the CPU and a CPU one on the GPU
+#      resume -> equal; a GPU checkpoint resumed on the CPU and a CPU one on the GPU;
+#      configs/llama-tiny.toml (RMSNorm, RoPE, GQA, SwiGLU kernels): repeat and SIGKILL + resume
 #   4. configs/gpt2-124m.toml at its real shapes (B=4, T=1024) twice -> equal hashes; its
 #      ms/step, tokens/s, MFU, checkpoint write/read GB/s, next to PyTorch eager (same shapes,
 #      same call; no baseline = a FAILED row)
@@ -218,6 +219,14 @@ killed_then_resumed "SIGKILL before the write (async, 25)" ckpt.async.write@25 "
   && same_hash "SIGKILL before the write (async, 25)" "$W/ref" "$W/k_write" "resumed from $(resumed_from)"
 killed_then_resumed "SIGKILL after write, before commit (sync, 20)" ckpt.shard_written@20 "$W/k_commit" "${TINY[@]}" "${SYNC[@]}" \
   && same_hash "SIGKILL after write, before commit (sync, 20)" "$W/ref" "$W/k_commit" "resumed from $(resumed_from)"
+
+# The Llama family (model.arch = "llama") through the same device path.
+LLAMA=(configs/llama-tiny.toml "${TINY[@]:1}")
+run 120 "$CAIRN" train "${LLAMA[@]}" "${SYNC[@]}" --set run.dir="$W/llama_ref" --resume none || check_failed "llama-tiny on $DEVICE" "exit $?"
+run 120 "$CAIRN" train "${LLAMA[@]}" "${SYNC[@]}" --set run.dir="$W/llama_again" --resume none || check_failed "llama-tiny on $DEVICE, again" "exit $?"
+same_hash "llama-tiny x2: repeat" "$W/llama_ref" "$W/llama_again"
+killed_then_resumed "llama-tiny: SIGKILL at step 17 + resume" train.step@17 "$W/llama_k" "${LLAMA[@]}" "${ASYNC[@]}" \
+  && same_hash "llama-tiny: SIGKILL at step 17 + resume" "$W/llama_ref" "$W/llama_k" "resumed from $(resumed_from)"
 
 if [ "$DEVICE" = cuda ]; then
   cp -r "$W/ref" "$W/to_cpu"
