@@ -58,10 +58,6 @@ case_ right_after_commit     2 ckpt.committed@15            4 15
 case_ between_steps_4to2     4 train.step@17                2 any
 
 # An outside SIGKILL of the whole job at a moment the test does not choose.
-mpi 2 train "$TINY" "${SETS[@]}" --set run.dir=outside --set train.steps=24 >/dev/null 2>&1 &
-launcher=$!
-wait_for_step $launcher outside 9
-kill -KILL $(job_ranks $launcher) $(job_mpirun $launcher) 2>/dev/null || true
-wait $launcher 2>/dev/null || true
+kill_job_at_step 2 outside 9 train "$TINY" "${SETS[@]}" --set run.dir=outside --set train.steps=24
 resume_and_check outside 1 any-or-none
 pass "outside SIGKILL, resumed on 1 rank from step $(resumed_step outside)"

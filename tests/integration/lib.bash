@@ -10,6 +10,7 @@
 #   ckpt_hash PATH           the `ckpt hash` of a run dir or checkpoint (fails if it cannot)
 #   resumed_step RUN_DIR     the step of the last resume recorded in RUN_DIR/metrics.jsonl
 #   newest_committed RUN_DIR the step of its newest checkpoint with a manifest (empty if none)
+#   kill_job_at_step W RUN_DIR STEP ARGS...   SIGKILL of a whole mpirun job once STEP is logged
 set -euo pipefail
 
 CAIRN_BIN=${CAIRN_BIN:?set by ctest}
@@ -61,6 +62,18 @@ wait_for_step() {  # launcher run_dir step: until metrics.jsonl has that train s
   until grep -q "\"split\":\"train\",\"step\":$3," "$2/metrics.jsonl" 2>/dev/null || ! kill -0 "$1" 2>/dev/null; do
     sleep 0.02
   done
+}
+
+# kill_job_at_step W RUN_DIR STEP ARGS...: `mpi W ARGS...` in the background, SIGKILLed whole
+# (every rank and mpirun) from outside once RUN_DIR's metrics.jsonl has logged STEP (or the
+# job ended first: the caller checks that the kill landed).
+kill_job_at_step() {
+  local w=$1 dir=$2 step=$3 launcher; shift 3
+  mpi "$w" "$@" >/dev/null 2>&1 &
+  launcher=$!
+  wait_for_step $launcher "$dir" "$step"
+  kill -KILL $(job_ranks $launcher) $(job_mpirun $launcher) 2>/dev/null || true
+  wait $launcher 2>/dev/null || true
 }
 
 # The corpus shipped in data/corpus.txt, prepared once per test into $DATA.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # configs/llama-tiny.toml (model.arch = "llama": RMSNorm, RoPE, grouped-query attention,
 # SwiGLU) keeps every promise GPT-2's tiny does, with attention dropout on:
-#   1. 1, 2 and 4 ranks: the same `ckpt hash`, final state and logged losses;
+#   1. 1, 2, 3 and 4 ranks: the same `ckpt hash`, final state and logged losses;
 #   2. 1, 2 and 3 threads: the same;
 #   3. SIGKILL of the whole job at a random step, and of one rank mid-save, then resume on
 #      another world size: the same final hash as the uninterrupted run.
@@ -13,16 +13,16 @@ RANDOM=$seed
 echo "random kill steps from seed $seed (CAIRN_TEST_SEED=$seed repeats them)"
 
 # 1. World sizes.
-for w in 1 2 4; do
+for w in 1 2 3 4; do  # 3 does not divide grad_accum 4: uneven micro-batches per rank
   mpi $w train "$LLAMA" "${SETS[@]}" --set run.threads=1 --set run.dir=w$w --dump-final w$w.bin >/dev/null
 done
 want=$(ckpt_hash w1)
-for w in 2 4; do
+for w in 2 3 4; do
   same_value "ckpt hash, W=1 vs $w" "$want" "$(ckpt_hash w$w)"
   same_file w1.bin w$w.bin
   same_value "logged losses, W=1 vs $w" "$(losses w1)" "$(losses w$w)"
 done
-pass "llama-tiny with dropout: W=1,2,4 identical (hash ${want:0:16}...)"
+pass "llama-tiny with dropout: W=1,2,3,4 identical (hash ${want:0:16}...)"
 
 # 2. Threads.
 for t in 2 3; do
@@ -38,12 +38,8 @@ LONG=("${SETS[@]}" --set train.steps=150 --set checkpoint.every_steps=7 --set ru
 mpi 2 train "$LLAMA" "${LONG[@]}" --set run.dir=long_ref >/dev/null
 want_long=$(ckpt_hash long_ref)
 outside_kill() {  # name W_kill W_resume
-  local name=$1 wk=$2 wr=$3 step=$((RANDOM % 100 + 5)) launcher
-  mpi "$wk" train "$LLAMA" "${LONG[@]}" --set run.dir=$name >/dev/null 2>&1 &
-  launcher=$!
-  wait_for_step $launcher $name $step
-  kill -KILL $(job_ranks $launcher) $(job_mpirun $launcher) 2>/dev/null || true
-  wait $launcher 2>/dev/null || true
+  local name=$1 wk=$2 wr=$3 step=$((RANDOM % 100 + 5))
+  kill_job_at_step "$wk" $name $step train "$LLAMA" "${LONG[@]}" --set run.dir=$name
   [ ! -d $name/checkpoints/step_00000150 ] || fail "$name: the run finished before the kill near step $step"
   mpi "$wr" train "$LLAMA" "${LONG[@]}" --set run.dir=$name >/dev/null
   same_value "$name: final hash after a SIGKILL near step $step on $wk ranks, resumed on $wr" \

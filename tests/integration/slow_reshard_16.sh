@@ -31,11 +31,7 @@ resume_on_32_and_4() {  # name: the killed run directory
 
 # 1. The whole job, from outside, once a random step has been logged.
 step=$((RANDOM % 6 + 5))
-mpi 16 train "$TINY" "${SETS[@]}" --set run.dir=outside >/dev/null 2>&1 &
-launcher=$!
-wait_for_step $launcher outside $step
-kill -KILL $(job_ranks $launcher) $(job_mpirun $launcher) 2>/dev/null || true
-wait $launcher 2>/dev/null || true
+kill_job_at_step 16 outside $step train "$TINY" "${SETS[@]}" --set run.dir=outside
 [ ! -f outside/checkpoints/step_00000012/manifest.json ] || fail "outside: the run finished before the kill near step $step"
 [ -n "$(newest_committed outside)" ] || fail "outside: no checkpoint committed before the kill near step $step"
 echo "outside: SIGKILL of the 16-rank job near step $step"
