@@ -1,4 +1,4 @@
-// models/layout.cpp — ParamLayout and init_params, shared by every family (models/model.h).
+// models/layout.cpp — ParamLayout, init_params and check_hf_int, shared by every family (models/model.h).
 #include <algorithm>
 
 #include "core/error.h"
@@ -66,6 +66,12 @@ void init_params(const ParamLayout& layout, float* params, uint64_t seed) {
       }
     });
   }
+}
+
+void check_hf_int(const nlohmann::json& j, const char* hf_key, const char* key, int64_t value,
+                  std::vector<std::string>* diffs) {
+  if (j.contains(hf_key) && j[hf_key].is_number_integer() && j[hf_key].get<int64_t>() != value)
+    diffs->push_back(str("model.", key, " = ", value, " but config.json has ", hf_key, " = ", j[hf_key].get<int64_t>()));
 }
 
 }  // namespace cairn::models

@@ -119,6 +119,11 @@ struct ModelFamily {
   std::string (*describe_hf_file)(const std::vector<std::pair<std::string, std::vector<int64_t>>>& tensors);
 };
 
+// For a family's check_hf_config: when config.json has an integer `hf_key` other than
+// `value`, appends "model.<key> = <value> but config.json has <hf_key> = <its value>".
+void check_hf_int(const nlohmann::json& config_json, const char* hf_key, const char* key, int64_t value,
+                  std::vector<std::string>* diffs);
+
 // The family registered for `arch`; throws "model.arch = "x" is not a registered model
 // family (registered: gpt2)".
 const ModelFamily& family(const std::string& arch);

@@ -47,10 +47,7 @@ models::HfNames hf_names(const ModelConfig&) {
 // n_head cannot be seen in the tensor shapes, so config.json is where a mismatch shows.
 std::vector<std::string> check_hf_config(const nlohmann::json& j, const ModelConfig& m) {
   std::vector<std::string> diffs;
-  auto want = [&](const char* hf_key, const char* key, int64_t value) {
-    if (j.contains(hf_key) && j[hf_key].is_number_integer() && j[hf_key].get<int64_t>() != value)
-      diffs.push_back(str("model.", key, " = ", value, " but config.json has ", hf_key, " = ", j[hf_key].get<int64_t>()));
-  };
+  auto want = [&](const char* hf_key, const char* key, int64_t value) { models::check_hf_int(j, hf_key, key, value, &diffs); };
   want("n_layer", "n_layer", m.n_layer);
   want("n_head", "n_head", m.n_head);
   want("n_embd", "n_embd", m.n_embd);

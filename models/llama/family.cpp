@@ -72,10 +72,7 @@ double hf_rope_theta(const nlohmann::json& j) {
 // The shapes cannot show n_head, rope_theta, the epsilon or a scaled RoPE: config.json does.
 std::vector<std::string> check_hf_config(const nlohmann::json& j, const ModelConfig& m) {
   std::vector<std::string> diffs;
-  auto want = [&](const char* hf_key, const char* key, int64_t value) {
-    if (j.contains(hf_key) && j[hf_key].is_number_integer() && j[hf_key].get<int64_t>() != value)
-      diffs.push_back(str("model.", key, " = ", value, " but config.json has ", hf_key, " = ", j[hf_key].get<int64_t>()));
-  };
+  auto want = [&](const char* hf_key, const char* key, int64_t value) { models::check_hf_int(j, hf_key, key, value, &diffs); };
   want("num_hidden_layers", "n_layer", m.n_layer);
   want("num_attention_heads", "n_head", m.n_head);
   want("num_key_value_heads", "n_kv_head", m.kv_heads());

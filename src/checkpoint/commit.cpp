@@ -24,7 +24,7 @@ using nlohmann::json;
 json result_to_json(const CommitResult& r) {
   return {{"ok", r.ok}, {"error", r.error}, {"dir", r.dir}, {"logical_hash", r.logical_hash},
           {"bytes", r.bytes}, {"logical_bytes", r.logical_bytes}, {"pieces", r.pieces}, {"referenced", r.referenced}, {"write_seconds", r.write_seconds}, {"removed", r.removed},
-          {"cpu", r.cpu.to_json()}};
+          {"cpu_us", r.cpu.to_json()}};
 }
 
 CommitResult result_from_json(const std::string& s) {
@@ -40,7 +40,7 @@ CommitResult result_from_json(const std::string& s) {
   r.referenced = j.at("referenced").get<int64_t>();
   r.write_seconds = j.at("write_seconds").get<double>();
   r.removed = j.at("removed").get<std::vector<std::string>>();
-  r.cpu = SaveCpu::from_json(j.value("cpu", json::object()));
+  r.cpu = SaveCpu::from_json(j.at("cpu_us"));
   return r;
 }
 

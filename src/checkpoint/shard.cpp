@@ -32,17 +32,16 @@ json piece_to_json(const PieceRecord& p) {
 }
 
 json SaveCpu::to_json() const {
-  return {{"checksums", checksums}, {"digests", digests}, {"hash128", hash128}, {"encode", encode}, {"write", write}};
+  json us = json::array();
+  for (double s : {checksums, digests, hash128, encode, write}) us.push_back(std::llround(s * 1e6));
+  return us;
 }
 
 SaveCpu SaveCpu::from_json(const json& j) {
-  SaveCpu c;
-  c.checksums = j.value("checksums", 0.0);
-  c.digests = j.value("digests", 0.0);
-  c.hash128 = j.value("hash128", 0.0);
-  c.encode = j.value("encode", 0.0);
-  c.write = j.value("write", 0.0);
-  return c;
+  const std::vector<int64_t> us = j.get<std::vector<int64_t>>();
+  CAIRN_CHECK(us.size() == 5, "save CPU times: expected 5 numbers, got ", us.size());
+  return {1e-6 * double(us[0]), 1e-6 * double(us[1]), 1e-6 * double(us[2]), 1e-6 * double(us[3]),
+          1e-6 * double(us[4])};
 }
 
 void SaveCpu::max_with(const SaveCpu& o) {
@@ -60,10 +59,7 @@ std::string ShardRecord::serialize() const {
   for (const BufferDigests& d : digests)
     digests_j.push_back({{"buffer", d.buffer}, {"begin", d.begin}, {"end", d.end}, {"nodes", d.nodes.size()}});
   json j = {{"rank", rank}, {"world", world}, {"file", file}, {"bytes", bytes}, {"pieces", pieces_j},
-            {"digests", digests_j}, {"error", error}, {"seconds", seconds},
-            // whole microseconds: rank 0 receives this from every rank
-            {"cpu_us", {std::llround(cpu.checksums * 1e6), std::llround(cpu.digests * 1e6), std::llround(cpu.hash128 * 1e6),
-                        std::llround(cpu.encode * 1e6), std::llround(cpu.write * 1e6)}}};
+            {"digests", digests_j}, {"error", error}, {"seconds", seconds}, {"cpu_us", cpu.to_json()}};
   std::string s = j.dump();  // one line: dump() escapes control characters
   s += '\n';
   for (const BufferDigests& d : digests) {
@@ -88,12 +84,7 @@ ShardRecord ShardRecord::deserialize(const std::string& s) {
     r.bytes = j.at("bytes").get<int64_t>();
     r.error = j.at("error").get<std::string>();
     r.seconds = j.at("seconds").get<double>();
-    if (j.contains("cpu_us")) {
-      const std::vector<int64_t> us = j.at("cpu_us").get<std::vector<int64_t>>();
-      CAIRN_CHECK(us.size() == 5, "shard record: cpu_us must hold 5 numbers");
-      r.cpu = {1e-6 * double(us[0]), 1e-6 * double(us[1]), 1e-6 * double(us[2]), 1e-6 * double(us[3]),
-               1e-6 * double(us[4])};
-    }
+    if (j.contains("cpu_us")) r.cpu = SaveCpu::from_json(j.at("cpu_us"));
     for (const json& p : j.at("pieces")) {
       PieceRecord pr{p.at("name").get<std::string>(), p.at("buffer").get<std::string>(),
                      p.at("begin").get<int64_t>(), p.at("end").get<int64_t>(), p.at("offset").get<int64_t>(), 0};

@@ -92,8 +92,10 @@ struct SaveCpu {
   double encode = 0;
   double write = 0;
   double total() const { return checksums + digests + hash128 + encode + write; }
+  // [checksums, digests, hash128, encode, write] in whole microseconds (rank 0 receives one
+  // from every rank); from_json throws cairn::Error on another shape.
   nlohmann::json to_json() const;
-  static SaveCpu from_json(const nlohmann::json& j);  // missing keys are 0
+  static SaveCpu from_json(const nlohmann::json& j);
   // Per phase, the larger of the two (the busiest rank's cost, phase by phase).
   void max_with(const SaveCpu& o);
 };

@@ -5,7 +5,6 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <mutex>
 
 #include "core/error.h"
 
@@ -19,8 +18,6 @@ std::string backend_library_path(const std::string& file) {
 }
 
 void* load_backend_symbol(const std::string& file, const char* symbol, std::string* why) {
-  static std::mutex mu;  // dlerror() is per thread, but keep one load at a time
-  std::lock_guard<std::mutex> lock(mu);
   const std::string path = backend_library_path(file);
   void* lib = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!lib) {
