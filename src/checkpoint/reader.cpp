@@ -320,7 +320,8 @@ std::string resolve_checkpoint_path(const std::string& path, const CheckpointChe
   return c->dir;
 }
 
-void read_flat_range(const Checkpoint& ckpt, const std::string& buffer, int64_t begin, int64_t end, float* out) {
+void read_flat_range(const Checkpoint& ckpt, const std::string& buffer, int64_t begin, int64_t end, float* out,
+                     Progress* progress) {
   auto it = ckpt.pieces.find(buffer);
   CAIRN_CHECK(it != ckpt.pieces.end(), ckpt.dir, ": checkpoint has no buffer '", buffer, "'");
   CAIRN_CHECK(0 <= begin && begin <= end && end <= ckpt.layout().total, ckpt.dir, ": range [", begin, ", ", end,
@@ -334,14 +335,16 @@ void read_flat_range(const Checkpoint& ckpt, const std::string& buffer, int64_t 
   // The reads: an encoded piece whole (one task), a raw piece in blocks of kReadBlockFloats,
   // all spread over kReadThreads threads (I/O bound: more threads than cores keep more
   // requests in flight; scripts/bench/disk_io.sh measured 2.2 GB/s cold with 4 threads
-  // against 0.4-1.5 GB/s with 1 here, docs/benchmarks.md). Raw pieces read whole are then
-  // checksummed from memory.
+  // against 0.4-1.5 GB/s with 1 here, docs/benchmarks.md). A raw piece read whole is
+  // checksummed from memory by the thread that reads its last block, while the other threads'
+  // reads keep the disk busy: checking costs no time of its own unless the CPU is the limit.
   struct Task {
     const Checkpoint::PieceRef* p;
     int64_t lo, hi;  // flat elements
+    int check = -1;  // index into `left` when the piece is checked after its last block
   };
   std::vector<Task> tasks;
-  std::vector<const Checkpoint::PieceRef*> raw_whole;
+  std::vector<int> blocks;  // per checked piece: its block count
   for (auto it2 = first; it2 != last; ++it2) {
     const Checkpoint::PieceRef& p = *it2;
     const PieceRecord& rec = ckpt.manifest.shards[size_t(p.shard)].pieces[size_t(p.piece)];
@@ -350,15 +353,22 @@ void read_flat_range(const Checkpoint& ckpt, const std::string& buffer, int64_t 
       tasks.push_back({&p, lo, hi});
       continue;
     }
-    for (int64_t b = lo; b < hi; b += kReadBlockFloats) tasks.push_back({&p, b, std::min(hi, b + kReadBlockFloats)});
-    if (ckpt.verify_reads && lo == p.begin && hi == p.end) raw_whole.push_back(&p);
+    const bool check = ckpt.verify_reads && lo == p.begin && hi == p.end;
+    if (check) blocks.push_back(0);
+    for (int64_t b = lo; b < hi; b += kReadBlockFloats) {
+      tasks.push_back({&p, b, std::min(hi, b + kReadBlockFloats), check ? int(blocks.size()) - 1 : -1});
+      if (check) ++blocks.back();
+    }
   }
+  std::vector<std::atomic<int>> left(blocks.size());
+  for (size_t i = 0; i < blocks.size(); ++i) left[i] = blocks[i];
   io_parallel_checked(int64_t(tasks.size()), [&](int64_t k) {
-    const Checkpoint::PieceRef& p = *tasks[size_t(k)].p;
+    const Task& task = tasks[size_t(k)];
+    const Checkpoint::PieceRef& p = *task.p;
     const SafetensorsFile& f = ckpt.file(p.file);
     const TensorEntry& t = ckpt.entry(p);
     const PieceRecord& rec = ckpt.manifest.shards[size_t(p.shard)].pieces[size_t(p.piece)];
-    const int64_t lo = tasks[size_t(k)].lo, hi = tasks[size_t(k)].hi;
+    const int64_t lo = task.lo, hi = task.hi;
     float* dst = out + (lo - begin);
     if (!rec.codec.empty()) {
       // An encoded piece is read and checked whole, decoded, and the wanted part copied.
@@ -374,16 +384,13 @@ void read_flat_range(const Checkpoint& ckpt, const std::string& buffer, int64_t 
         decode_shuffle_zstd(stored.data(), t.bytes(), floats.data(), p.end - p.begin, what);
         std::memcpy(dst, floats.data() + (lo - p.begin), sizeof(float) * size_t(hi - lo));
       }
-      return;
+    } else {
+      f.read(t, int64_t(sizeof(float)) * (lo - p.begin), int64_t(sizeof(float)) * (hi - p.begin), dst);
+      if (task.check >= 0 && left[size_t(task.check)].fetch_sub(1) == 1)  // the piece's last block
+        CAIRN_CHECK(xxh3_64(out + (p.begin - begin), sizeof(float) * size_t(p.end - p.begin)) == rec.xxh3, f.path(),
+                    ": checksum mismatch in piece ", rec.name, kUseEarlier);
     }
-    f.read(t, int64_t(sizeof(float)) * (lo - p.begin), int64_t(sizeof(float)) * (hi - p.begin), dst);
-  });
-  parallel_checked(int64_t(raw_whole.size()), [&](int64_t k) {
-    const Checkpoint::PieceRef& p = *raw_whole[size_t(k)];
-    const SafetensorsFile& f = ckpt.file(p.file);
-    const PieceRecord& rec = ckpt.manifest.shards[size_t(p.shard)].pieces[size_t(p.piece)];
-    CAIRN_CHECK(xxh3_64(out + (p.begin - begin), sizeof(float) * size_t(p.end - p.begin)) == rec.xxh3, f.path(),
-                ": checksum mismatch in piece ", rec.name, kUseEarlier);
+    if (progress) progress->add(int64_t(sizeof(float)) * (hi - lo));
   });
 }
 

@@ -26,6 +26,10 @@
 #include "checkpoint/safetensors.h"
 #include "checkpoint/state.h"
 
+namespace cairn {
+class Progress;  // core/progress.h
+}
+
 namespace cairn::ckpt {
 
 struct Checkpoint {
@@ -90,9 +94,11 @@ std::optional<Checkpoint> find_resume_checkpoint(const std::string& run_dir, boo
 std::string resolve_checkpoint_path(const std::string& path, const CheckpointCheck& check = {});
 
 // Elements [begin, end) of `buffer` into out[0, end - begin). Reads only the needed bytes,
-// in parallel over the pieces involved; with ckpt.verify_reads, checks the checksum of every
-// piece it reads whole. Thread safe.
-void read_flat_range(const Checkpoint& ckpt, const std::string& buffer, int64_t begin, int64_t end, float* out);
+// in 16 MiB blocks on 4 reader threads; with ckpt.verify_reads, checks the checksum of every
+// piece it reads whole, each as soon as its last block is in (overlapping the other reads).
+// Adds the bytes read to `progress` as it goes, when given. Thread safe.
+void read_flat_range(const Checkpoint& ckpt, const std::string& buffer, int64_t begin, int64_t end, float* out,
+                     Progress* progress = nullptr);
 
 // Checks the checksums of the pieces of `buffer` that [begin, end) covers only in part (which
 // read_flat_range cannot check): a resuming rank whose owned range cuts pieces calls it so

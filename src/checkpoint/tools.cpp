@@ -222,21 +222,4 @@ void export_params(const Checkpoint& ckpt, const std::string& out_path) {
   }
 }
 
-void read_flat_range_progress(const Checkpoint& ckpt, const std::string& buffer, int64_t begin, int64_t end,
-                              float* out, Progress& progress) {
-  constexpr int64_t kReadFloats = int64_t(16) << 20;  // 64 MiB
-  auto read = [&](int64_t lo, int64_t hi) {
-    read_flat_range(ckpt, buffer, lo, hi, out + (lo - begin));
-    progress.add((hi - lo) * int64_t(sizeof(float)));
-  };
-  int64_t pos = begin;
-  for (const Checkpoint::PieceRef& p : ckpt.pieces.at(buffer)) {  // ascending
-    if (p.end > pos && p.end < end && p.end - pos >= kReadFloats) {
-      read(pos, p.end);
-      pos = p.end;
-    }
-  }
-  if (pos < end) read(pos, end);
-}
-
 }  // namespace cairn::ckpt

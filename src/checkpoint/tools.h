@@ -35,10 +35,5 @@ bool diff_checkpoints(const Checkpoint& a, const Checkpoint& b, std::ostream& ou
 // {"format": "pt"}. Written to out_path + ".partial", then renamed.
 void export_params(const Checkpoint& ckpt, const std::string& out_path);
 
-// read_flat_range() of [begin, end) in reads of about 64 MiB that end on piece boundaries (so
-// every piece a single read would verify whole is still verified whole), adding the bytes
-// read to `progress` (core/progress.h) as it goes.
-void read_flat_range_progress(const Checkpoint& ckpt, const std::string& buffer, int64_t begin, int64_t end,
-                              float* out, Progress& progress);
 
 }  // namespace cairn::ckpt

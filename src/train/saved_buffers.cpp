@@ -25,7 +25,7 @@ void read_saved_buffers(const ckpt::Checkpoint& ck, const SavedBuffers& buffers,
   std::vector<float> host(ops.host_visible ? 0 : size_t(owned.size()));
   for (const SavedBuffer& b : buffers.list) {
     float* into = ops.host_visible ? b.owned : host.data();
-    ckpt::read_flat_range_progress(ck, b.name, owned.begin, owned.end, into, loading);
+    ckpt::read_flat_range(ck, b.name, owned.begin, owned.end, into, &loading);
     if (into != b.owned) ops.upload(b.owned, into, sizeof(float) * size_t(owned.size()));
   }
   loading.done();
