@@ -34,22 +34,43 @@ std::string os_reason(int err) {
 
 // ---- FileWriter ---------------------------------------------------------------------------
 
-FileWriter::FileWriter(std::string path, int64_t writeback_window)
+constexpr int64_t kDirectAlign = 4096;  // O_DIRECT: buffer address, file offset and length
+
+FileWriter::FileWriter(std::string path, int64_t writeback_window, Mode mode)
     : path_(std::move(path)), window_(writeback_window), writeback_(writeback_window > 0) {
-  fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  const int flags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC;
+  if (mode == kDirect) {
+    fd_ = ::open(path_.c_str(), flags | O_DIRECT, 0644);
+    direct_ = fd_ >= 0;
+    if (fd_ < 0 && errno != EINVAL) CAIRN_FAIL(path_, ": cannot create file: ", os_reason(errno));
+  }
+  if (fd_ < 0) fd_ = ::open(path_.c_str(), flags, 0644);  // streamed, or no O_DIRECT here (EINVAL)
   if (fd_ < 0) CAIRN_FAIL(path_, ": cannot create file: ", os_reason(errno));
-  buf_.resize(size_t(kWriteBufferBytes));
+  buf_ = {static_cast<char*>(std::aligned_alloc(size_t(kDirectAlign), size_t(kWriteBufferBytes))), std::free};
+  if (!buf_) CAIRN_FAIL(path_, ": out of memory for the write buffer");
+}
+
+void FileWriter::leave_direct_mode() {
+  if (!direct_) return;
+  const int fl = ::fcntl(fd_, F_GETFL);
+  if (fl < 0 || ::fcntl(fd_, F_SETFL, fl & ~O_DIRECT) != 0)
+    CAIRN_FAIL(path_, ": cannot turn O_DIRECT off: ", os_reason(errno));
+  direct_ = false;
 }
 
 FileWriter::~FileWriter() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-void FileWriter::write_direct(const void* data, int64_t bytes) {
+void FileWriter::write_out(const void* data, int64_t bytes) {
   const char* p = static_cast<const char*>(data);
   while (bytes > 0) {
     ssize_t n = ::write(fd_, p, size_t(std::min(bytes, kMaxWriteCall)));
     if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EINVAL && direct_) {  // the file system wants other alignment: buffered
+      leave_direct_mode();
+      continue;
+    }
     if (n < 0) CAIRN_FAIL(path_, ": write failed: ", os_reason(errno));
     if (n == 0) CAIRN_FAIL(path_, ": write failed: no progress (disk full?)");
     p += n;
@@ -60,7 +81,7 @@ void FileWriter::write_direct(const void* data, int64_t bytes) {
 }
 
 void FileWriter::stream_writeback() {
-  if (!writeback_ || written_ - started_ < window_) return;
+  if (direct_ || !writeback_ || written_ - started_ < window_) return;
   const int64_t end = written_ / window_ * window_;
   // Wait for the windows started before, then start this one: at most two windows are in
   // flight, the disk never idles between them.
@@ -86,22 +107,40 @@ void FileWriter::stream_writeback() {
 void FileWriter::flush() {
   size_t used = used_;
   used_ = 0;
-  if (used > 0) write_direct(buf_.data(), int64_t(used));
+  if (used == 0) return;
+  if (direct_) {  // the aligned part directly; a tail (only at the end or before overwrite) buffered
+    const int64_t aligned = int64_t(used) / kDirectAlign * kDirectAlign;
+    if (aligned > 0) write_out(buf_.get(), aligned);
+    if (int64_t(used) == aligned) return;
+    leave_direct_mode();
+    write_out(buf_.get() + aligned, int64_t(used) - aligned);
+    return;
+  }
+  write_out(buf_.get(), int64_t(used));
 }
 
 void FileWriter::write(const void* data, int64_t bytes) {
   CAIRN_CHECK(fd_ >= 0, path_, ": write after close");
   const char* p = static_cast<const char*>(data);
-  if (int64_t(used_) + bytes <= kWriteBufferBytes) {
-    std::memcpy(buf_.data() + used_, p, size_t(bytes));
+  if (direct_) {  // everything through the aligned buffer, written out whenever it is full
+    while (bytes > 0) {
+      const int64_t n = std::min(bytes, kWriteBufferBytes - int64_t(used_));
+      std::memcpy(buf_.get() + used_, p, size_t(n));
+      used_ += size_t(n), p += n, bytes -= n;
+      if (int64_t(used_) == kWriteBufferBytes) flush();
+    }
+    return;
+  }
+  if (bytes < kDirectWriteBytes && int64_t(used_) + bytes <= kWriteBufferBytes) {
+    std::memcpy(buf_.get() + used_, p, size_t(bytes));
     used_ += size_t(bytes);
     return;
   }
   flush();
-  if (bytes >= kWriteBufferBytes) {
-    write_direct(p, bytes);
+  if (bytes >= kDirectWriteBytes) {
+    write_out(p, bytes);
   } else {
-    std::memcpy(buf_.data(), p, size_t(bytes));
+    std::memcpy(buf_.get(), p, size_t(bytes));
     used_ = size_t(bytes);
   }
 }
@@ -119,6 +158,7 @@ void FileWriter::overwrite(int64_t offset, const void* data, int64_t bytes) {
   CAIRN_CHECK(fd_ >= 0, path_, ": write after close");
   CAIRN_CHECK(offset >= 0 && offset + bytes <= bytes_written(), path_, ": overwrite past the end");
   flush();
+  leave_direct_mode();
   const char* p = static_cast<const char*>(data);
   while (bytes > 0) {
     ssize_t n = ::pwrite(fd_, p, size_t(std::min(bytes, kMaxWriteCall)), off_t(offset));

@@ -1,4 +1,4 @@
-// checkpoint/logical_hash.cpp — per-chunk SHA-256 digests, the hash tree and the logical
+// checkpoint/logical_hash.cpp — per-chunk leaf digests, the hash tree and the logical
 // hash (definition in checkpoint/logical_hash.h).
 #include "checkpoint/logical_hash.h"
 
@@ -30,7 +30,40 @@ std::string head_json(const nlohmann::json& logical, const Layout& layout, const
 
 }  // namespace
 
-std::vector<Sha256Digest> chunk_digests(const float* data, int64_t n_floats, double* cpu_seconds) {
+Sha256Digest leaf_digest(const Hash128& chunk_xxh128) {
+  uint8_t in[1 + 16];
+  in[0] = 0x00;  // a leaf's input is 17 bytes, an inner node's 65: never confused
+  std::memcpy(in + 1, chunk_xxh128.data(), 16);
+  return sha256(in, sizeof(in));
+}
+
+void LeafStream::add(const void* data, int64_t bytes) {
+  constexpr int64_t kChunkBytes = int64_t(sizeof(float)) * kChunkFloats;
+  const auto* p = static_cast<const uint8_t*>(data);
+  while (bytes > 0) {
+    if (in_chunk_ == 0 && bytes >= kChunkBytes) {  // whole chunks: one call each
+      leaves_.push_back(leaf_digest(xxh3_128(p, size_t(kChunkBytes))));
+      p += kChunkBytes, bytes -= kChunkBytes;
+      continue;
+    }
+    if (in_chunk_ == 0) partial_.reset();
+    const int64_t n = std::min(bytes, kChunkBytes - in_chunk_);
+    partial_.update(p, size_t(n));
+    p += n, bytes -= n, in_chunk_ += n;
+    if (in_chunk_ == kChunkBytes) {
+      leaves_.push_back(leaf_digest(partial_.digest()));
+      in_chunk_ = 0;
+    }
+  }
+}
+
+std::vector<Sha256Digest> LeafStream::finish(const std::string& what) {
+  CAIRN_CHECK(in_chunk_ == 0, what, ": the bytes hashed end ", in_chunk_, " bytes into a chunk");
+  return std::move(leaves_);
+}
+
+std::vector<Sha256Digest> chunk_digests(const float* data, int64_t n_floats, int format_version,
+                                        double* cpu_seconds) {
   CAIRN_CHECK(n_floats % kChunkFloats == 0, "chunk_digests: ", n_floats, " floats is not a multiple of ",
               kChunkFloats);
   std::vector<Sha256Digest> out(size_t(n_floats / kChunkFloats));
@@ -40,7 +73,9 @@ std::vector<Sha256Digest> chunk_digests(const float* data, int64_t n_floats, dou
   parallel_for(blocks, [&](int64_t b) {
     ThreadCpuTimer timer(&cpu[size_t(b)]);
     for (int64_t c = n * b / blocks; c < n * (b + 1) / blocks; ++c)
-      out[size_t(c)] = sha256(data + c * kChunkFloats, sizeof(float) * size_t(kChunkFloats));
+      out[size_t(c)] = format_version >= kFormatVersionXxhLeaves
+                           ? leaf_digest(xxh3_128(data + c * kChunkFloats, sizeof(float) * size_t(kChunkFloats)))
+                           : sha256(data + c * kChunkFloats, sizeof(float) * size_t(kChunkFloats));
   });
   if (cpu_seconds)
     for (double s : cpu) *cpu_seconds += s;

@@ -118,9 +118,9 @@ Manifest Manifest::from_json(const json& j, const std::string& path) {
               top.string("format"), "')");
   Manifest m;
   m.format_version = top.small_int("format_version");
-  CAIRN_CHECK(m.format_version >= kFormatVersion && m.format_version <= kFormatVersionTreeHash, path,
+  CAIRN_CHECK(m.format_version >= kFormatVersion && m.format_version <= kFormatVersionLatest, path,
               ": checkpoint format version ", m.format_version, " but this cairn reads versions ", kFormatVersion,
-              " to ", kFormatVersionTreeHash, " (use the cairn that wrote it)");
+              " to ", kFormatVersionLatest, " (use the cairn that wrote it)");
   m.step = top.integer("step");
   m.world_size = top.small_int("world_size");
   m.created = top.string("created");
@@ -294,7 +294,8 @@ Manifest build_manifest(int64_t step, const Layout& layout, const std::vector<Sh
     }
     m.shards.push_back({rec.rank, rec.file, rec.bytes, rec.pieces});
   }
-  // Every new checkpoint is version 3 (the tree hash), plain, encoded or incremental.
+  // Every new checkpoint is version 4 (the tree hash over XXH3-128 leaves), plain, encoded or
+  // incremental.
   // The pieces are checked first (a placeholder hash until the roots are known), so records
   // that overlap or leave a gap get the manifest's error naming the elements.
   m.logical_hash = std::string(64, '0');

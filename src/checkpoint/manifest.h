@@ -43,7 +43,7 @@ struct ManifestShard {
 };
 
 struct Manifest {
-  int format_version = kFormatVersionTreeHash;
+  int format_version = kFormatVersionLatest;
   int64_t step = 0;
   int world_size = 1;
   std::string created;

@@ -71,7 +71,8 @@ int64_t dtype_size(const std::string& dtype) {
 // ---- writer -------------------------------------------------------------------------------
 
 WriteSummary write_safetensors(const std::string& path, const std::vector<TensorSource>& tensors,
-                               const std::map<std::string, std::string>& metadata) {
+                               const std::map<std::string, std::string>& metadata, const WriteObserver& observe,
+                               FileWriter::Mode mode) {
   // Plan: data offsets in input order, a U8 padding tensor before each misaligned `align`
   // tensor. The data section starts aligned (header padding), so aligned offsets within it
   // are aligned in the file.
@@ -107,7 +108,7 @@ WriteSummary write_safetensors(const std::string& path, const std::vector<Tensor
   const int64_t header_len = int64_t(text.size()), data_start = 8 + header_len;
 
   WriteSummary summary;
-  FileWriter out(path);
+  FileWriter out(path, FileWriter::kWritebackWindow, mode);
   write_header(out, text);
 
   std::vector<char> staging;
@@ -121,12 +122,17 @@ WriteSummary write_safetensors(const std::string& path, const std::vector<Tensor
     hasher.reset();
     int64_t file_offset = out.bytes_written();
     if (p.src->data != nullptr) {
-      {
-        ThreadCpuTimer cpu(&summary.checksum_cpu_s);
-        hasher.update(p.src->data, size_t(p.bytes));
+      const char* data = static_cast<const char*>(p.src->data);
+      for (int64_t off = 0; off < p.bytes; off += kWriteWindowBytes) {
+        const int64_t n = std::min(kWriteWindowBytes, p.bytes - off);
+        {
+          ThreadCpuTimer cpu(&summary.checksum_cpu_s);
+          hasher.update(data + off, size_t(n));
+        }
+        if (observe) observe(size_t(p.src - tensors.data()), data + off, n);
+        ThreadCpuTimer cpu(&summary.write_cpu_s);
+        out.write(data + off, n);
       }
-      ThreadCpuTimer cpu(&summary.write_cpu_s);
-      out.write(p.src->data, p.bytes);
     } else {
       staging.resize(size_t(std::min(p.bytes, FileWriter::kWriteBufferBytes)));
       for (int64_t off = 0; off < p.bytes; off += int64_t(staging.size())) {

@@ -63,10 +63,19 @@ struct WriteSummary {
   double write_cpu_s = 0;     // ... in writing the file (system calls, page-cache copies, fsync)
 };
 
+// Tensor bytes from `data` are checksummed and written in windows of kWriteWindowBytes:
+// each window is read from memory once, and the checksum, `observe` and the write's copy
+// then find it in the CPU's cache.
+inline constexpr int64_t kWriteWindowBytes = int64_t(256) << 10;
+
+// Sees each window of tensor tensors[index]'s bytes, in order, before it is written.
+using WriteObserver = std::function<void(size_t index, const void* data, int64_t bytes)>;
+
 // Writes `path` (creating or truncating it) and fsyncs it. Throws cairn::Error naming the
 // path on any failure; the file is then incomplete and the caller removes it.
 WriteSummary write_safetensors(const std::string& path, const std::vector<TensorSource>& tensors,
-                               const std::map<std::string, std::string>& metadata);
+                               const std::map<std::string, std::string>& metadata,
+                               const WriteObserver& observe = {}, FileWriter::Mode mode = FileWriter::kStreamed);
 
 // A U8 tensor whose bytes are known only once produced (a compressed piece), at most
 // max_bytes of them.

@@ -70,6 +70,9 @@ struct ShardOptions {
   std::string compress = "none";
   bool incremental = false;
   std::shared_ptr<const PreviousPieces> previous;  // null: nothing to reference
+  // Write plain shards with O_DIRECT (FileWriter::kDirect): less CPU, a little slower. The
+  // asynchronous writer's choice, whose CPU time is taken from training.
+  bool direct_io = false;
 };
 
 // This rank's part of one buffer's hash tree (checkpoint/logical_hash.h): the maximal

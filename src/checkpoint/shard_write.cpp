@@ -7,12 +7,12 @@
 //   3. write the remaining pieces: raw ones through write_safetensors (64-byte aligned),
 //      encoded ones through write_safetensors_streamed, encoding batch k+1 in parallel
 //      while batch k is written;
-//   4. beside all of it, the SHA-256 chunk digests and this rank's subtrees of the logical
-//      hash's tree (checkpoint/logical_hash.h).
+//   4. the chunk leaves of the logical hash and this rank's subtrees of its tree
+//      (checkpoint/logical_hash.h): for a plain save, from the writer's windows, so every
+//      byte is read from memory once for checksum, leaves and write; compressed or
+//      incremental, on a thread beside the write.
 // The CPU time of each phase goes into the record (SaveCpu).
 #include <unistd.h>
-
-#include <xxhash.h>
 
 #include <algorithm>
 #include <cctype>
@@ -89,8 +89,7 @@ std::vector<Planned> plan_pieces(const Layout& layout, const std::vector<OwnedSl
 }
 
 std::string hash128_hex(const float* data, int64_t n) {
-  const XXH128_hash_t h = XXH3_128bits(data, sizeof(float) * size_t(n));
-  return hex_u64(h.high64) + hex_u64(h.low64);
+  return to_hex(xxh3_128(data, sizeof(float) * size_t(n)).data(), 16);
 }
 
 // Step 2: every piece gets its h128; a piece the previous checkpoint holds with the same
@@ -131,7 +130,8 @@ std::map<std::string, std::string> shard_metadata(int rank, int world, const std
 }
 
 WriteSummary write_raw(const std::string& path, const std::vector<Planned*>& stored,
-                       const std::map<std::string, std::string>& metadata) {
+                       const std::map<std::string, std::string>& metadata, const WriteObserver& observe,
+                       FileWriter::Mode mode) {
   std::vector<TensorSource> sources;
   for (const Planned* p : stored) {
     TensorSource src;
@@ -141,7 +141,7 @@ WriteSummary write_raw(const std::string& path, const std::vector<Planned*>& sto
     src.align = true;
     sources.push_back(std::move(src));
   }
-  return write_safetensors(path, sources, metadata);
+  return write_safetensors(path, sources, metadata, observe, mode);
 }
 
 // Chunks encoded per batch, in parallel; the next batch encodes while this one is written.
@@ -209,17 +209,23 @@ ShardRecord write_shard(const std::string& tmp_dir, int rank, int world, const L
   const std::string final_path = join_path(tmp_dir, rec.file);
   const std::string partial = final_path + ".partial";
 
-  // Chunk digests are CPU work on the same memory: run them beside the (I/O bound) write.
-  auto digests = std::async(std::launch::async, [&slices, &layout, &rec] {
-    std::vector<BufferDigests> out;
-    for (const OwnedSlice& s : slices)
-      out.push_back({s.buffer, s.begin, s.end,
-                     subtree_nodes(chunk_digests(s.data, s.end - s.begin, &rec.cpu.digests), s.begin / kChunkFloats,
-                                   s.end / kChunkFloats, layout.total / kChunkFloats)});
-    return out;
-  });
-
+  const int64_t n_chunks = layout.total / kChunkFloats;
   const bool encoded = options.compress == "zstd";
+  // A plain, complete save writes every float of every slice, in order, through the writer's
+  // windows: the leaves are computed there. Otherwise (zstd encodes the floats first; an
+  // incremental save skips pieces) on a thread beside the write, from memory.
+  const bool leaves_in_pass = !encoded && !options.incremental;
+  std::future<std::vector<BufferDigests>> digests;
+  if (!leaves_in_pass)
+    digests = std::async(std::launch::async, [&slices, &rec, n_chunks] {
+      std::vector<BufferDigests> out;
+      for (const OwnedSlice& s : slices)
+        out.push_back({s.buffer, s.begin, s.end,
+                       subtree_nodes(chunk_digests(s.data, s.end - s.begin, kFormatVersionLatest, &rec.cpu.digests),
+                                     s.begin / kChunkFloats, s.end / kChunkFloats, n_chunks)});
+      return out;
+    });
+
   std::vector<Planned> planned = plan_pieces(layout, slices, encoded);
   if (options.incremental) mark_references(planned, options.previous.get(), &rec.cpu.hash128);
   std::vector<Planned*> stored;
@@ -230,9 +236,22 @@ ShardRecord write_shard(const std::string& tmp_dir, int rank, int world, const L
   }
   const auto metadata = shard_metadata(rank, world, stored, encoded || any_ref);
 
+  std::vector<LeafStream> leaves(slices.size());
+  std::vector<size_t> slice_of;  // stored piece -> its slice
+  for (const Planned* p : stored)
+    for (size_t i = 0; i < slices.size(); ++i)
+      if (slices[i].buffer == p->rec.buffer) slice_of.push_back(i);
+  WriteObserver observe;
+  if (leaves_in_pass)
+    observe = [&](size_t piece, const void* data, int64_t bytes) {
+      ThreadCpuTimer cpu(&rec.cpu.digests);
+      leaves[slice_of[piece]].add(data, bytes);
+    };
+
   try {
     WriteSummary summary = encoded ? write_encoded(partial, stored, metadata, &rec.cpu.encode)
-                                   : write_raw(partial, stored, metadata);
+                                   : write_raw(partial, stored, metadata, observe,
+                                               options.direct_io ? FileWriter::kDirect : FileWriter::kStreamed);
     rec.cpu.checksums = summary.checksum_cpu_s;
     rec.cpu.write = summary.write_cpu_s;
     for (size_t i = 0; i < stored.size(); ++i) {
@@ -245,11 +264,21 @@ ShardRecord write_shard(const std::string& tmp_dir, int rank, int world, const L
     fsync_dir(tmp_dir);
   } catch (...) {
     ::unlink(partial.c_str());  // give the space back; the vote will fail this save
-    digests.wait();
+    if (digests.valid()) digests.wait();
     throw;
   }
   for (Planned& p : planned) rec.pieces.push_back(std::move(p.rec));
-  rec.digests = digests.get();
+  if (leaves_in_pass) {
+    ThreadCpuTimer cpu(&rec.cpu.digests);
+    for (size_t i = 0; i < slices.size(); ++i) {
+      const OwnedSlice& s = slices[i];
+      rec.digests.push_back({s.buffer, s.begin, s.end,
+                             subtree_nodes(leaves[i].finish(str(final_path, ": buffer '", s.buffer, "'")),
+                                           s.begin / kChunkFloats, s.end / kChunkFloats, n_chunks)});
+    }
+  } else {
+    rec.digests = digests.get();
+  }
   rec.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return rec;
 }

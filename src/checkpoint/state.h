@@ -18,13 +18,15 @@
 namespace cairn::ckpt {
 
 // Manifest format versions. 1: plain pieces. 2 adds encoded (compressed) pieces and
-// references to an earlier checkpoint's pieces. 3 (what cairn writes now) changes only the
-// logical hash's definition to a tree (checkpoint/logical_hash.h). Readers take all three;
-// shard files are unchanged (their __metadata__ says "1", or "2" with encoded pieces or
-// references).
+// references to an earlier checkpoint's pieces. 3 changes only the logical hash's definition
+// to a tree, 4 (what cairn writes now) only its leaves to a SHA-256 of each chunk's XXH3-128
+// (checkpoint/logical_hash.h). Readers take all four; shard files are unchanged (their
+// __metadata__ says "1", or "2" with encoded pieces or references).
 inline constexpr int kFormatVersion = 1;
 inline constexpr int kFormatVersionEncoded = 2;
 inline constexpr int kFormatVersionTreeHash = 3;
+inline constexpr int kFormatVersionXxhLeaves = 4;
+inline constexpr int kFormatVersionLatest = kFormatVersionXxhLeaves;
 
 // One tensor of the canonical layout: elements [offset, offset + numel) of each flat buffer.
 struct TensorInfo {

@@ -107,8 +107,9 @@ bool verify_checkpoint(const std::string& dir, std::ostream& out, const Checkpoi
 std::string recompute_logical_hash(const Checkpoint& ckpt) {
   const Manifest& m = ckpt.manifest;
   const int64_t total = m.layout.total, chunks = total / kChunkFloats;
-  // Versions 1 and 2 hash every leaf digest in a row; version 3 reads the buffer in blocks
-  // and treats each block as a rank's range would be: its maximal subtrees, then the root.
+  // Versions 1 and 2 hash every leaf digest in a row; versions 3 and 4 read the buffer in
+  // blocks and treat each block as a rank's range would be: its maximal subtrees, then the
+  // root. Each version's own leaves (chunk_digests).
   const bool flat = m.format_version < kFormatVersionTreeHash;
   std::vector<Sha256Digest> digests, roots;
   if (flat) digests.reserve(m.buffers.size() * size_t(chunks));
@@ -120,7 +121,7 @@ std::string recompute_logical_hash(const Checkpoint& ckpt) {
     for (int64_t pos = 0; pos < total; pos += kBlockFloats) {
       const int64_t n = std::min(kBlockFloats, total - pos);
       read_flat_range(ckpt, b, pos, pos + n, block.data());
-      std::vector<Sha256Digest> d = chunk_digests(block.data(), n);
+      std::vector<Sha256Digest> d = chunk_digests(block.data(), n, m.format_version);
       if (flat) {
         digests.insert(digests.end(), d.begin(), d.end());
       } else {

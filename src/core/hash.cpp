@@ -1,7 +1,14 @@
-// core/hash.cpp — SHA-256 over OpenSSL EVP, XXH3-64 over xxhash, hex helpers.
+// core/hash.cpp — SHA-256 over OpenSSL EVP, XXH3-64 and XXH3-128 over xxhash, hex helpers.
 #include "core/hash.h"
 
+#include <cstring>
+
 #include <openssl/evp.h>
+// Inline: the hashes are compiled for the build's instruction set (see hash.h). GCC 12 warns
+// about its own AVX-512 intrinsics' deliberately uninitialized temporaries once inlined.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #include <utility>
@@ -89,6 +96,33 @@ void Xxh3::update(const void* data, size_t bytes) {
 }
 
 uint64_t Xxh3::digest() const { return XXH3_64bits_digest(static_cast<const XXH3_state_t*>(state_)); }
+
+namespace {
+Hash128 canonical(XXH128_hash_t h) {
+  XXH128_canonical_t c;
+  XXH128_canonicalFromHash(&c, h);
+  Hash128 out;
+  std::memcpy(out.data(), c.digest, out.size());
+  return out;
+}
+}  // namespace
+
+Hash128 xxh3_128(const void* data, size_t bytes) { return canonical(XXH3_128bits(data, bytes)); }
+
+Xxh3_128::Xxh3_128() : state_(XXH3_createState()) {
+  CAIRN_CHECK(state_ != nullptr, "xxhash: out of memory creating an XXH3 state");
+  reset();
+}
+
+Xxh3_128::~Xxh3_128() { XXH3_freeState(static_cast<XXH3_state_t*>(state_)); }
+
+void Xxh3_128::reset() { XXH3_128bits_reset(static_cast<XXH3_state_t*>(state_)); }
+
+void Xxh3_128::update(const void* data, size_t bytes) {
+  XXH3_128bits_update(static_cast<XXH3_state_t*>(state_), data, bytes);
+}
+
+Hash128 Xxh3_128::digest() const { return canonical(XXH3_128bits_digest(static_cast<const XXH3_state_t*>(state_))); }
 
 std::string to_hex(const void* data, size_t bytes) {
   static const char* digits = "0123456789abcdef";

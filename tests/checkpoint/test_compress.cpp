@@ -100,13 +100,13 @@ TEST(Compress, SavesVerifyReshardAndHashLikeUncompressed) {
   TempDir plain_run;
   const std::string plain = save(m, plain_run.path, 1, "none");
   const std::string plain_hash = open_checkpoint(plain, true).manifest.logical_hash;
-  EXPECT_EQ(open_checkpoint(plain, false).manifest.format_version, kFormatVersionTreeHash);
+  EXPECT_EQ(open_checkpoint(plain, false).manifest.format_version, kFormatVersionLatest);
 
   for (int world : {1, 3}) {
     TempDir run;
     const std::string dir = save(m, run.path, world, "zstd");
     Checkpoint c = open_checkpoint(dir, true);
-    EXPECT_EQ(c.manifest.format_version, kFormatVersionTreeHash);
+    EXPECT_EQ(c.manifest.format_version, kFormatVersionLatest);
     EXPECT_EQ(c.manifest.logical_hash, plain_hash) << "world " << world;
     EXPECT_EQ(recompute_logical_hash(c), plain_hash);
     std::ostringstream out;

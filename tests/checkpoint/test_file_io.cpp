@@ -1,11 +1,17 @@
 // tests/checkpoint/test_file_io.cpp — the I/O paths scripts/bench/disk_io.sh chose:
 //   - FileWriter's streamed write-back (sync_file_range + DONTNEED per window) writes exactly
 //     the bytes given, through small, buffer-sized and huge writes and a header overwrite,
-//     whatever the window (several windows in flight, none, off);
+//     whatever the window (several windows in flight, none, off); so does the direct mode
+//     (O_DIRECT from an aligned buffer, tail and overwrite buffered), also on tmpfs, where
+//     O_DIRECT may be refused and it falls back;
 //   - read_flat_range cuts a piece larger than one read block (16 MiB) into blocks read on
 //     several threads: the floats come back exactly, and a flipped bit in a later block of
 //     the piece is still caught by the checksum.
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
 
 #include "checkpoint/file_io.h"
 #include "ckpt_test_util.h"
@@ -23,17 +29,17 @@ std::string pattern(int64_t n, uint32_t seed) {
   return s;
 }
 
-TEST(FileWriter, StreamedWritebackWritesExactlyTheBytes) {
-  TempDir dir;
-  // Sizes straddle the 16 MiB buffer and the windows: tiny, odd, one buffer, over a buffer.
+// Writes sizes that straddle the 16 MiB buffer and the windows (tiny, odd, one buffer, over a
+// buffer), zeros and a header overwrite through every window setting; checks the bytes.
+void check_writer(const std::string& dir, FileWriter::Mode mode) {
   const std::vector<int64_t> sizes = {5, 4096, 70001, FileWriter::kWriteBufferBytes, 3, FileWriter::kWriteBufferBytes + 12345,
                                       1 << 20, 17};
   int64_t total = 0;
   for (int64_t n : sizes) total += n;
   const std::string data = pattern(total, 7);
   for (int64_t window : {int64_t(0), int64_t(64) << 10, int64_t(1) << 20, FileWriter::kWritebackWindow}) {
-    const std::string path = dir.path + "/f" + std::to_string(window);
-    FileWriter w(path, window);
+    const std::string path = dir + "/f" + std::to_string(window);
+    FileWriter w(path, window, mode);
     int64_t pos = 0;
     for (int64_t n : sizes) {
       w.write(data.data() + pos, n);
@@ -47,7 +53,21 @@ TEST(FileWriter, StreamedWritebackWritesExactlyTheBytes) {
     std::string want = data + std::string(100, '\0');
     want.replace(1, header.size(), header);
     EXPECT_TRUE(read_text(path) == want) << "window " << window;
+    std::remove(path.c_str());
   }
+}
+
+TEST(FileWriter, StreamedAndDirectWritesWriteExactlyTheBytes) {
+  TempDir disk;
+  for (FileWriter::Mode mode : {FileWriter::kStreamed, FileWriter::kDirect}) {
+    SCOPED_TRACE(mode == FileWriter::kDirect ? "direct" : "streamed");
+    check_writer(disk.path, mode);
+  }
+  // tmpfs: O_DIRECT refused by older kernels (the writer falls back), taken by newer ones.
+  char shm[] = "/dev/shm/cairn-file-io-XXXXXX";
+  if (::mkdtemp(shm) == nullptr) GTEST_SKIP() << "no /dev/shm here";
+  check_writer(shm, FileWriter::kDirect);
+  ::rmdir(shm);
 }
 
 // One tensor of 5,000,003 floats (20 MB: two 16 MiB read blocks) plus a small one.

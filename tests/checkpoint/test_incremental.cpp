@@ -58,7 +58,7 @@ TEST(Incremental, WritesOnlyChangedPiecesAndReadsThroughReferences) {
   TestModel m;
   SaveStats first = save_incremental(run.path, 1, m);
   EXPECT_EQ(first.referenced, 0);
-  EXPECT_EQ(Manifest::read(first.dir + "/manifest.json").format_version, kFormatVersionTreeHash);  // nothing referenced yet
+  EXPECT_EQ(Manifest::read(first.dir + "/manifest.json").format_version, kFormatVersionLatest);  // nothing referenced yet
 
   bump(m, "h.0.attn.c_attn.weight");  // 97 x 91 floats, one piece of params
   SaveStats second = save_incremental(run.path, 2, m);
@@ -68,7 +68,7 @@ TEST(Incremental, WritesOnlyChangedPiecesAndReadsThroughReferences) {
   EXPECT_GE(second.bytes, piece_bytes);
   EXPECT_LT(second.bytes, piece_bytes + 8192) << "more than the changed piece and a header was written";
   EXPECT_LT(second.bytes * 10, first.bytes);
-  EXPECT_EQ(Manifest::read(second.dir + "/manifest.json").format_version, kFormatVersionTreeHash);
+  EXPECT_EQ(Manifest::read(second.dir + "/manifest.json").format_version, kFormatVersionLatest);
   expect_reads(second.dir, m);
 
   // The same state saved in full has the same logical hash.

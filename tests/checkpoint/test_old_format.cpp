@@ -1,13 +1,16 @@
 // tests/checkpoint/test_old_format.cpp — the logical hash across format versions:
 //   OldFormat  checkpoints written before the tree-shaped hash (format versions 1 and 2, made
-//              by commit dffea94: tests/checkpoint/fixtures/) still open, read (whole and
-//              resharded), verify, and hash to the value their manifests record (the old,
-//              flat definition); the same state saved now (version 3) reads the same floats
-//              and hashes by the tree, whose definition is spelled out here.
+//              by commit dffea94) and before its XXH3-128 leaves (version 3, commit 6a8c8f1;
+//              tests/checkpoint/fixtures/) still open, read (whole and resharded), verify,
+//              and hash to the value their manifests record (each by its version's
+//              definition); the same state saved now (version 4) reads the same floats and
+//              hashes by the tree over XXH3-128 leaves, whose definition is spelled out here.
 //   HashTree   a rank's range is a few tree nodes, and any tiling gives the same root.
 #include <cstdlib>
 #include <filesystem>
 #include <sstream>
+
+#include <xxhash.h>
 
 #include "checkpoint/logical_hash.h"
 #include "checkpoint/tools.h"
@@ -16,7 +19,8 @@
 namespace cairn::ckpt::test {
 namespace {
 
-constexpr const char* kOldHash = "668175c9c423ee1d9cf1af1e70b5e282a1e558428b6efef0a03c62d8e20ca958";
+constexpr const char* kOldHash = "668175c9c423ee1d9cf1af1e70b5e282a1e558428b6efef0a03c62d8e20ca958";  // v1, v2
+constexpr const char* kV3Hash = "f187a323d4deb169629738be4da320ada98ca97ca199cb147ee7e3cc7f8d7d89";
 
 // fixtures/make_old_format.cpp's values.
 float fixture_value(int b, int64_t i) {
@@ -36,13 +40,19 @@ std::string fixture(const std::string& name) {
 const char* const kBuffers[] = {"params", "adam_m", "adam_v"};
 
 TEST(OldFormat, LoadsVerifiesAndHashesAsWritten) {
-  for (auto [name, version] : {std::pair<const char*, int>{"v1-plain", 1}, {"v2-zstd", 2}}) {
-    SCOPED_TRACE(name);
-    const std::string dir = fixture(name);
+  struct Fixture {
+    const char* name;
+    int version;
+    const char* hash;
+  };
+  for (const Fixture& fx : {Fixture{"v1-plain", 1, kOldHash}, {"v2-zstd", 2, kOldHash}, {"v3-plain", 3, kV3Hash},
+                            {"v3-zstd", 3, kV3Hash}}) {
+    SCOPED_TRACE(fx.name);
+    const std::string dir = fixture(fx.name);
     Checkpoint c = open_checkpoint(dir, true);
-    EXPECT_EQ(c.manifest.format_version, version);
-    EXPECT_EQ(c.manifest.logical_hash, kOldHash);
-    EXPECT_EQ(recompute_logical_hash(c), kOldHash);
+    EXPECT_EQ(c.manifest.format_version, fx.version);
+    EXPECT_EQ(c.manifest.logical_hash, fx.hash);
+    EXPECT_EQ(recompute_logical_hash(c), fx.hash);
     std::ostringstream out;
     EXPECT_TRUE(verify_checkpoint(dir, out)) << out.str();
 
@@ -62,7 +72,7 @@ TEST(OldFormat, LoadsVerifiesAndHashesAsWritten) {
   }
 }
 
-TEST(OldFormat, SameStateSavedNowReadsTheSameAndHashesByTheTree) {
+TEST(OldFormat, SameStateSavedNowReadsTheSameAndHashesByTheTreeOfXxh128Leaves) {
   Checkpoint old = open_checkpoint(fixture("v1-plain"), true);
   const Layout& layout = old.layout();
   std::vector<std::vector<float>> buf(3, std::vector<float>(size_t(layout.total)));
@@ -80,20 +90,34 @@ TEST(OldFormat, SameStateSavedNowReadsTheSameAndHashesByTheTree) {
   CommitResult now = commit_records(run.path, 3, layout, records, old.state(), keep(2));
   ASSERT_TRUE(now.ok);
   Checkpoint c = open_checkpoint(now.dir, true);
-  EXPECT_EQ(c.manifest.format_version, kFormatVersionTreeHash);
+  EXPECT_EQ(c.manifest.format_version, kFormatVersionXxhLeaves);
   std::ostringstream diff;
   EXPECT_TRUE(diff_checkpoints(old, c, diff)) << diff.str();
+  for (const char* v3 : {"v3-plain", "v3-zstd"}) {
+    std::ostringstream d3;
+    EXPECT_TRUE(diff_checkpoints(open_checkpoint(fixture(v3), true), c, d3)) << d3.str();
+  }
   EXPECT_NE(now.logical_hash, kOldHash);
+  EXPECT_NE(now.logical_hash, kV3Hash);
 
-  // The tree over 2 chunks: root = SHA-256(0x01 || leaf(0) || leaf(1)).
+  // The tree over 2 chunks: root = SHA-256(0x01 || leaf(0) || leaf(1)), each leaf
+  // SHA-256(0x00 || XXH3-128 of the chunk, most significant byte first). The XXH3-128 is
+  // spelled out through xxhash's own canonical form, independently of core/hash.
   Sha256 h;
   h.update(nlohmann::json{{"buffers", {"params", "adam_m", "adam_v"}}, {"layout", layout.to_json()},
                           {"logical", old.state()["logical"]}}
                .dump());
   for (int b = 0; b < 3; ++b) {
     uint8_t node[65] = {0x01};
-    const Sha256Digest l = sha256(buf[size_t(b)].data(), 4 * kChunkFloats);
-    const Sha256Digest r = sha256(buf[size_t(b)].data() + kChunkFloats, 4 * kChunkFloats);
+    auto leaf = [](const float* chunk) {
+      XXH128_canonical_t x;
+      XXH128_canonicalFromHash(&x, XXH3_128bits(chunk, 4 * kChunkFloats));
+      uint8_t in[17] = {0x00};
+      std::memcpy(in + 1, x.digest, 16);
+      return sha256(in, sizeof(in));
+    };
+    const Sha256Digest l = leaf(buf[size_t(b)].data());
+    const Sha256Digest r = leaf(buf[size_t(b)].data() + kChunkFloats);
     std::memcpy(node + 1, l.data(), 32);
     std::memcpy(node + 33, r.data(), 32);
     const Sha256Digest root = sha256(node, sizeof(node));
@@ -138,6 +162,28 @@ TEST(HashTree, FewNodesPerRangeAndTheSameRootForAnyTiling) {
   }
   std::vector<HashNode> twice = {whole[0], whole[0]};
   EXPECT_ERROR_WITH(tree_root(twice, C, "test"), "hash tree node [0, 1000) sent twice");
+}
+
+// A shard writer feeds the leaves window by window, in spans that cut chunks anywhere (piece
+// boundaries); the leaves are those of the whole buffer, as version 4 defines them.
+TEST(HashTree, LeafStreamOverAnySpansEqualsTheChunkLeaves) {
+  const int64_t n = 5 * kChunkFloats;
+  std::vector<float> data(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) data[size_t(i)] = float(i % 977) * 0.25f - 7.0f;
+  const std::vector<Sha256Digest> want = chunk_digests(data.data(), n, kFormatVersionXxhLeaves);
+  ASSERT_EQ(want.size(), 5u);
+  EXPECT_EQ(want[0], leaf_digest(xxh3_128(data.data(), 4 * kChunkFloats)));
+  EXPECT_NE(want[0], chunk_digests(data.data(), kChunkFloats, kFormatVersionTreeHash)[0]);  // version 3's leaf
+  for (int64_t span : {int64_t(1), int64_t(16), int64_t(4093), int64_t(4096), int64_t(7000), 4 * n}) {
+    LeafStream s;
+    for (int64_t pos = 0; pos < 4 * n; pos += span)
+      s.add(reinterpret_cast<const char*>(data.data()) + pos, std::min(span, 4 * n - pos));
+    EXPECT_EQ(s.finish("test"), want) << "span " << span;
+  }
+  LeafStream torn;
+  torn.add(data.data(), 4 * kChunkFloats + 12);
+  EXPECT_ERROR_WITH(torn.finish("x.safetensors: buffer 'params'"),
+                    "x.safetensors: buffer 'params': the bytes hashed end 12 bytes into a chunk");
 }
 
 }  // namespace

@@ -6,6 +6,8 @@
 
 #include <filesystem>
 
+#include <xxhash.h>
+
 #include "checkpoint/logical_hash.h"
 #include "checkpoint/run_dir.h"
 #include "checkpoint/tools.h"
@@ -119,11 +121,18 @@ TEST(Reader, LogicalHashIsIndependentOfWorldSize) {
   }
   for (const std::string& h : hashes) EXPECT_EQ(h, hashes[0]);
 
-  // The definition, spelled out (logical_hash.h, format version 3): any change to it changes
-  // every hash. Per buffer, the tree of recursive halving over its chunks' SHA-256 digests.
+  // The definition, spelled out (logical_hash.h, format version 4): any change to it changes
+  // every hash. Per buffer, the tree of recursive halving over its chunks' leaves,
+  // SHA-256(0x00 || XXH3-128 of the chunk, canonical).
   std::function<Sha256Digest(const std::vector<float>&, int64_t, int64_t)> node =
       [&](const std::vector<float>& v, int64_t lo, int64_t hi) -> Sha256Digest {
-    if (hi - lo == 1) return sha256(v.data() + lo * kChunkFloats, 4 * kChunkFloats);
+    if (hi - lo == 1) {
+      XXH128_canonical_t x;
+      XXH128_canonicalFromHash(&x, XXH3_128bits(v.data() + lo * kChunkFloats, 4 * kChunkFloats));
+      std::string leaf(1, '\x00');
+      leaf.append(reinterpret_cast<const char*>(x.digest), 16);
+      return sha256(leaf.data(), leaf.size());
+    }
     const int64_t mid = lo + (hi - lo) / 2;
     std::string in(1, '\x01');
     for (const Sha256Digest& d : {node(v, lo, mid), node(v, mid, hi)}) in.append(reinterpret_cast<const char*>(d.data()), 32);
