@@ -138,7 +138,7 @@ for r in $(seq "$ROUNDS"); do
   done
 done
 echo
-echo "| cold read of the 124M shard, $ROUNDS rounds alternating | median GB/s | runs | vs dd |"
+echo "| cold read of the shard (step 2, 1 rank), $ROUNDS rounds alternating | median GB/s | runs | vs dd |"
 echo "|---|---:|---|---:|"
 dd_med=$(echo $dd_runs | median)
 for row in "dd bs=16M:$dd_runs" "cairn load, verified (1 rank):$ver_runs" "cairn load, unverified (1 rank):$nover_runs"; do
