@@ -118,7 +118,7 @@ plan() {
     "scripts/gpu_check.sh" | "scripts/gpu_bundle.sh gpu-bundle" | "scripts/gpu_check.sh --prebuilt gpu-bundle.tar.xz "*)
       echo "skip needs a GPU: scripts/gpu_check.sh runs these on a lent one (docs/gpu.md); integration.gpu_check_no_gpu and slow_gpu_check_selftest check the script here" ;;
     "CAIRN_SETUP_TORCH=1 scripts/setup.sh") echo "skip installs packages (root, network); CI runs it (.ci/run)" ;;
-    "scripts/bench/"* | "PARTS="*" scripts/bench/throughput.sh "* | *"/venv/bin/python scripts/bench/"*)
+    "scripts/bench/"* | "PARTS="*" scripts/bench/throughput.sh "* | "ROUNDS="*" scripts/bench/ckpt_io.sh"* | *"/venv/bin/python scripts/bench/"*)
       echo "skip a benchmark: minutes to hours, and its numbers are docs/benchmarks.md's" ;;
     *) echo unplanned ;;
   esac
