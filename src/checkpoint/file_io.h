@@ -35,9 +35,8 @@ std::string os_reason(int err);
 //
 // Direct mode (kDirect) trades that speed for CPU: every byte is copied into an aligned
 // buffer and written with O_DIRECT in kWriteBufferBytes requests, so the kernel neither
-// copies into nor reclaims page cache (measured here for the 124M state's 1.48 GB: 0.25 s
-// of the writing thread's CPU in 1.25 s, against 0.6 s of CPU in 0.9-1.0 s streamed; the
-// save's own CPU went from 1.1 to 0.45 s, docs/benchmarks.md). For the asynchronous
+// copies into nor reclaims page cache (the 124M state's write phase: 0.2 s of CPU against
+// 0.55 s streamed, scripts/bench/ckpt_io.sh in docs/benchmarks.md). For the asynchronous
 // writer, whose CPU time is taken from training while its speed hardly matters. The tail
 // that is not a multiple of the alignment, and overwrite(), go through the page cache; a
 // file system that refuses O_DIRECT gets streamed writes instead. The bytes are the same.

@@ -58,14 +58,17 @@ void validate_slices(const Layout& layout, const std::vector<OwnedSlice>& slices
 struct Planned {
   PieceRecord rec;
   const float* data = nullptr;  // rec.end - rec.begin floats
+  size_t slice = 0;             // index of its OwnedSlice
 };
 
 std::vector<Planned> plan_pieces(const Layout& layout, const std::vector<OwnedSlice>& slices, bool encoded) {
   std::vector<Planned> out;
   const std::vector<Segment> segments = layout_segments(layout);
-  for (const OwnedSlice& s : slices) {
+  for (size_t i = 0; i < slices.size(); ++i) {
+    const OwnedSlice& s = slices[i];
     auto add = [&](int64_t b, int64_t e, std::string name) {
       Planned p;
+      p.slice = i;
       p.rec.buffer = s.buffer;
       p.rec.begin = b;
       p.rec.end = e;
@@ -237,15 +240,11 @@ ShardRecord write_shard(const std::string& tmp_dir, int rank, int world, const L
   const auto metadata = shard_metadata(rank, world, stored, encoded || any_ref);
 
   std::vector<LeafStream> leaves(slices.size());
-  std::vector<size_t> slice_of;  // stored piece -> its slice
-  for (const Planned* p : stored)
-    for (size_t i = 0; i < slices.size(); ++i)
-      if (slices[i].buffer == p->rec.buffer) slice_of.push_back(i);
   WriteObserver observe;
   if (leaves_in_pass)
     observe = [&](size_t piece, const void* data, int64_t bytes) {
       ThreadCpuTimer cpu(&rec.cpu.digests);
-      leaves[slice_of[piece]].add(data, bytes);
+      leaves[stored[piece]->slice].add(data, bytes);
     };
 
   try {
